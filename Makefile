@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   ?= demo
+export RAY_USAGE_STATS_ENABLED := 0
+
+.PHONY: demo test install lint format clean browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's chromium for the dashboard's browser tests (Playwright's own download does not work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: browser tests will be skipped"
+
+demo: install
+	@mkdir -p $(DEMO)
+	$(BIN)/redact demo-data --n 2000 --out $(DEMO)/conversations.jsonl
+	rm -rf $(DEMO)/run
+	$(BIN)/redact run --input $(DEMO)/conversations.jsonl --output $(DEMO)/run --policy policies/demo.yaml --operator demo-operator
+
+test: install browser
+	$(BIN)/python -m pytest -q tests
+
+lint: install
+	$(BIN)/ruff check redact audit policies tests
+	$(BIN)/ruff format --check redact audit policies tests
+
+format: install
+	$(BIN)/ruff format redact audit policies tests
+	$(BIN)/ruff check --fix redact audit policies tests
+
+clean:
+	rm -rf $(DEMO) .pytest_cache

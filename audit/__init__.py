@@ -1,0 +1,1 @@
+"""Audit trail, review sampling and the reviewer dashboard."""

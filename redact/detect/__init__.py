@@ -1,0 +1,1 @@
+"""Detection: find spans of personal data in records (no replacement here)."""
