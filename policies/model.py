@@ -57,7 +57,7 @@ class LanguageConfig(_Strict):
 
 class DetectionConfig(_Strict):
     max_message_chars: int = Field(
-        32 * 1024 * 1024, gt=0, description="longer messages are quarantined (fail closed)"
+        2_000_000, gt=0, description="longer messages are quarantined (fail closed); raise to process them (chunked)"
     )
     chunk_chars: int = Field(20_000, gt=1000, description="text chunk size for spaCy")
     shard_records: int = Field(1000, gt=0, description="records per output shard")
@@ -70,6 +70,13 @@ class ResidualConfig(_Strict):
     max_name_hits: int = Field(0, ge=0, description="unredacted names (NER) allowed in the re-scan")
     max_name_hit_rate: float = Field(
         0.0, ge=0, le=1, description="or: names per released conversation allowed"
+    )
+    scan_fraction: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="share of released conversations the gate re-scans (deterministic by id); "
+        "1.0 scans all, lower only for very large runs",
     )
 
 

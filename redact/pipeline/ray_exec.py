@@ -60,7 +60,9 @@ def init_ray(address: str | None, workers: int | None) -> int:
             ray.init(
                 num_cpus=max(workers or os.cpu_count() or 1, 1),
                 include_dashboard=False,
-                logging_level=logging.WARNING,
+                # Loopback only: an embedded Ray never probes the network for its own address.
+                _node_ip_address="127.0.0.1",
+                logging_level=logging.ERROR,
                 log_to_driver=True,
             )
     cpus = int(ray.cluster_resources().get("CPU", 1))
