@@ -3,7 +3,10 @@
 `hash = sha256(prev + canonical JSON of {seq, time, type, actor, payload})`, with `prev` the
 previous event's hash (64 zeros for the first). Appends take an exclusive lock on a sidecar
 lock file and re-read the tail under the lock, so the driver and the dashboard can append from
-different processes without forking the chain. Payloads must never hold raw PII.
+different processes (and threads) without forking the chain. Payloads must never hold raw PII.
+
+Appends refuse to extend a log whose last line is incomplete or unreadable (a crash mid-write
+or an edit): chaining onto it would hide the damage. `audit/verify.py` checks a whole log.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redact.errors import IntegrityError
+
 GENESIS = "0" * 64
 EVENT_FIELDS = ("seq", "time", "type", "actor", "payload")
+LINE_FIELDS = (*EVENT_FIELDS, "prev", "hash")
 
 
 def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no whitespace, UTF-8 text, strict JSON (no NaN/Infinity)."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def event_hash(prev: str, event: dict[str, Any]) -> str:
@@ -56,16 +65,45 @@ class AuditLog:
         with open(self.path, "rb") as f:
             f.seek(0, os.SEEK_END)
             size = f.tell()
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                raise IntegrityError(
+                    f"{self.path}: the last line is incomplete; run `redact audit verify`"
+                )
             block = min(size, 1 << 16)
             while True:
                 f.seek(size - block)
                 lines = f.read(block).rstrip(b"\n").split(b"\n")
                 if len(lines) > 1 or block == size:
-                    return json.loads(lines[-1])
+                    break
                 block = min(size, block * 4)
+        try:
+            last = json.loads(lines[-1])
+            if (
+                not isinstance(last, dict)
+                or not isinstance(last.get("seq"), int)
+                or not isinstance(last.get("hash"), str)
+            ):
+                raise ValueError("not an event")
+        except ValueError:
+            raise IntegrityError(
+                f"{self.path}: the last event is unreadable; run `redact audit verify`"
+            ) from None
+        return last
 
-    def append(self, type: str, actor: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    def append(
+        self, type: str, actor: str, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Append one event atomically and return it (with seq, prev and hash)."""
+        if not isinstance(type, str) or not type:
+            raise ValueError("audit event type must be a non-empty string")
+        if not isinstance(actor, str):
+            raise ValueError("audit event actor must be a string")
+        if payload is not None and not isinstance(payload, dict):
+            raise ValueError("audit event payload must be a mapping")
+        payload = json.loads(
+            canonical(payload or {})
+        )  # JSON-only values; what is hashed is what is read back
         with self._locked():
             last = self._tail()
             event: dict[str, Any] = {
@@ -73,14 +111,17 @@ class AuditLog:
                 "time": _now(),
                 "type": type,
                 "actor": actor,
-                "payload": payload or {},
+                "payload": payload,
             }
             event["prev"] = GENESIS if last is None else last["hash"]
             event["hash"] = event_hash(event["prev"], event)
             line = (canonical(event) + "\n").encode("utf-8")
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line)
+                view = memoryview(line)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -93,6 +134,14 @@ class AuditLog:
             for line in f:
                 if line.strip():
                     yield json.loads(line)
+
+    def last(self, type: str) -> dict[str, Any] | None:
+        """The latest event of one type, or None."""
+        found = None
+        for event in self.events():
+            if event.get("type") == type:
+                found = event
+        return found
 
     def head(self) -> str:
         last = self._tail()

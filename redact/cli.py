@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     av.add_argument("--run", required=True, metavar="RUN")
     af = asub.add_parser("find", help="where was a value redacted (erasure requests)")
     af.add_argument("--run", required=True, metavar="RUN")
-    af.add_argument("--value", required=True, metavar="VALUE")
+    af.add_argument("--value", required=True, metavar="VALUE",
+                    help="the value to look up; '-' reads it from stdin (keeps it out of shell history)")
 
     rv = sub.add_parser("review", help="reviewer accounts and dashboard")
     rsub = rv.add_subparsers(dest="review_command", required=True, parser_class=_Parser)

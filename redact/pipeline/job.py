@@ -1,7 +1,18 @@
 """The driver of `redact run`: plan, guard resume, dispatch shards to Ray, write the manifest.
 
-The driver never reads record contents; workers do. It records `run.started`, one
-`shard.written` per output file and `run.finished` in the audit log.
+The driver never reads record contents; workers do. It records `run.started` (or
+`run.resumed`), one `shard.written` per output file and `run.finished` in the audit log.
+
+The run directory is a local path or a URI (`s3://bucket/runs/x`, see `redact.io.storage`).
+Workers write each shard's files straight into it and its marker (`shards/part-N.json`) last;
+the driver writes `run.json` first and `manifest.json` last. The audit log needs exclusive
+appends (`audit.log.AuditLog` locks a local file), so for a run directory on an object store
+the driver, its only writer during a run, keeps the log in a local staging folder: it starts
+from the stored copy (a resumed run continues the same chain), appends there, and uploads the
+whole file at start, every `AUDIT_SYNC_SECONDS` while shards finish, and at the end (also when
+the run fails). An upload lost to a killed driver only loses `shard.written` events of shards
+whose markers exist; `--resume` logs those again, so the chain stays valid and complete.
+Reviewing (sample, dashboard, gate, verify) works on a local copy of such a run.
 """
 
 from __future__ import annotations
@@ -9,10 +20,13 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import shutil
 import sys
+import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,14 +34,23 @@ from typing import Any
 
 from audit.log import AuditLog
 from policies.model import load_policy, policy_hash
-from redact.errors import UsageError
+from redact.errors import RedactError, UsageError
 from redact.io.reader import ShardPlan, discover_inputs, plan_shards
-from redact.io.writer import write_json_atomic
+from redact.io.storage import Storage
 from redact.keys import key_fingerprint, load_key
-from redact.pipeline.manifest import OUTPUT_DIRS, aggregate, read_json, versions
-from redact.pipeline.shard import MARKER_DIR, file_sha256, marker_path
+from redact.pipeline.manifest import OUTPUT_DIRS, aggregate, versions
+from redact.pipeline.shard import MARKER_DIR, marker_rel
 
 log = logging.getLogger(__name__)
+
+AUDIT_REL = "audit/events.jsonl"
+AUDIT_SYNC_SECONDS = 10.0
+
+
+class RunFailed(RedactError):
+    """Shards failed on the cluster; finished shards are kept for `--resume` (exit 1)."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -48,14 +71,23 @@ def _say(opts: RunOptions, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def _marker_valid(run_dir: Path, plan: ShardPlan) -> dict[str, Any] | None:
+def _marker_valid(store: Storage, plan: ShardPlan) -> dict[str, Any] | None:
     """A finished shard: its marker exists, matches the plan, and its files still hash the same."""
-    marker = read_json(marker_path(run_dir, plan))
-    if not marker or marker.get("plan") != plan.to_dict():
+    try:
+        marker = store.read_json(marker_rel(plan))
+    except (ValueError, UnicodeDecodeError):
+        return None  # a damaged marker: redo the shard
+    if not isinstance(marker, dict) or marker.get("plan") != plan.to_dict():
         return None
-    for rel, info in marker["files"].items():
-        path = run_dir / rel
-        if not path.exists() or file_sha256(path) != info["sha256"]:
+    for rel, info in marker.get("files", {}).items():
+        try:
+            if store.sha256(rel) != info["sha256"]:
+                return None
+        except (FileNotFoundError, KeyError, TypeError):
+            return None
+        except OSError:
+            if store.exists(rel):
+                raise
             return None
     return marker
 
@@ -69,17 +101,33 @@ def _request(opts: RunOptions, inputs, policy, phash: str, key: bytes) -> dict[s
     }
 
 
-def _check_resume(run_dir: Path, opts: RunOptions, request: dict[str, Any]) -> dict[str, Any] | None:
+def _holds_files(store: Storage) -> bool:
+    """Anything but empty folders (an object store has no empty folders)."""
+    if not store.local:
+        return not store.is_empty()
+    root = store.local_path()
+    if not root.exists():
+        return False
+    if not root.is_dir():
+        return True
+    return any(files for _, _, files in os.walk(root))
+
+
+def _check_resume(store: Storage, opts: RunOptions, request: dict[str, Any]) -> dict[str, Any] | None:
     """Return the earlier run.json when resuming is allowed; refuse every unsafe combination."""
-    previous = read_json(run_dir / "run.json")
-    finished = (run_dir / "manifest.json").exists()
+    where = store.display()
+    try:
+        previous = store.read_json("run.json")
+    except (ValueError, UnicodeDecodeError):
+        raise UsageError(f"{where}/run.json is damaged; cannot tell what this run was; choose a new --output") from None
+    finished = store.exists("manifest.json")
     if previous is None:
-        if run_dir.exists() and any(run_dir.iterdir()) and not opts.resume:
-            raise UsageError(f"output folder {run_dir} is not empty and holds no redact run; choose a new --output")
+        if _holds_files(store):
+            raise UsageError(f"output folder {where} is not empty and holds no redact run; choose a new --output")
         return None
     if not opts.resume:
         state = "a finished run" if finished else "an unfinished run (pass --resume to continue it)"
-        raise UsageError(f"output folder {run_dir} already holds {state}; choose a new --output")
+        raise UsageError(f"output folder {where} already holds {state}; choose a new --output")
     for key, what in (
         ("inputs", "input files (paths or contents changed)"),
         ("policy_hash", "policy"),
@@ -88,10 +136,46 @@ def _check_resume(run_dir: Path, opts: RunOptions, request: dict[str, Any]) -> d
     ):
         if previous["request"].get(key) != request[key]:
             raise UsageError(
-                f"cannot resume {run_dir}: the {what} differ from the original run. "
+                f"cannot resume {where}: the {what} differ from the original run. "
                 f"Resume with the same --input, --policy and key, or start a new --output."
             )
     return previous
+
+
+class _AuditStaging:
+    """The audit log's local home: the run directory itself, or a staging copy of a remote one."""
+
+    def __init__(self, store: Storage):
+        self.store = store
+        self.tmp: Path | None = None
+        if store.local:
+            self.dir = store.local_path()
+        else:
+            self.tmp = Path(tempfile.mkdtemp(prefix="redact-audit-"))
+            self.dir = self.tmp
+            store.download(AUDIT_REL, self.dir / AUDIT_REL)
+        self.log = AuditLog(self.dir)
+        self._synced = time.monotonic()
+
+    def sync(self, force: bool = False) -> None:
+        if self.tmp is None:
+            return
+        if force or time.monotonic() - self._synced >= AUDIT_SYNC_SECONDS:
+            path = self.dir / AUDIT_REL
+            if path.exists():
+                self.store.upload(path, AUDIT_REL)
+            self._synced = time.monotonic()
+
+    def close(self) -> None:
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _progress(done: int, total: int, todo: int, finished_now: int, t0: float, records: int) -> str:
+    elapsed = time.perf_counter() - t0
+    rate = records / elapsed if elapsed > 0 else 0.0
+    eta = (todo - finished_now) * elapsed / finished_now if finished_now else 0.0
+    return f"{elapsed:.0f}s elapsed, {rate:.1f} records/s, about {eta:.0f}s left"
 
 
 def run(opts: RunOptions) -> dict[str, Any]:
@@ -101,20 +185,31 @@ def run(opts: RunOptions) -> dict[str, Any]:
     phash = policy_hash(policy)
     inputs = discover_inputs(opts.inputs)
     key = load_key()
-    run_dir = Path(opts.output)
+    store = Storage(opts.output)
     request = _request(opts, inputs, policy, phash, key)
-    previous = _check_resume(run_dir, opts, request)
-    if previous and (run_dir / "manifest.json").exists():
-        _say(opts, f"{run_dir}: run already finished; nothing to resume")
-        return read_json(run_dir / "manifest.json")
+    previous = _check_resume(store, opts, request)
+    if previous and store.exists("manifest.json"):
+        _say(opts, f"{store.display()}: run already finished; nothing to resume")
+        return store.read_json("manifest.json")
 
     plans = plan_shards(inputs, policy.detection.shard_records)
     operator = opts.operator or getpass.getuser()
-    audit = AuditLog(run_dir)
+    staging = _AuditStaging(store)
+    try:
+        return _run(opts, store, staging, policy, phash, inputs, key, request, previous, plans, operator, started)
+    finally:
+        try:
+            staging.sync(force=True)
+        finally:
+            staging.close()
+
+
+def _run(opts, store, staging, policy, phash, inputs, key, request, previous, plans, operator, started):
+    audit = staging.log
     if previous is None:
         run_id = uuid.uuid4().hex
         for d in (*OUTPUT_DIRS, MARKER_DIR):
-            (run_dir / d).mkdir(parents=True, exist_ok=True)
+            store.makedirs(d)
         run_info = {
             "run_id": run_id,
             "operator": operator,
@@ -122,7 +217,7 @@ def run(opts: RunOptions) -> dict[str, Any]:
             "request": request,
             "policy": policy.model_dump(mode="json"),
         }
-        write_json_atomic(run_info, run_dir / "run.json")
+        store.write_json("run.json", run_info)
         audit.append("run.started", operator, {"run_id": run_id, "policy_hash": phash, "inputs": [
             {"file": Path(i.path).name, "sha256": i.sha256, "bytes": i.size} for i in inputs
         ], "shards": len(plans)})
@@ -130,12 +225,15 @@ def run(opts: RunOptions) -> dict[str, Any]:
         run_id = previous["run_id"]
         operator = previous["operator"]
         audit.append("run.resumed", opts.operator or getpass.getuser(), {"run_id": run_id})
+    staging.sync(force=True)
 
-    done = {p.name: m for p in plans if (m := _marker_valid(run_dir, p))}
+    with ThreadPoolExecutor(max_workers=1 if store.local else 16) as pool:
+        found = pool.map(lambda p: (p.name, _marker_valid(store, p)), plans)
+        done = {name: m for name, m in found if m}
     pending = [p for p in plans if p.name not in done]
     logged = {e["payload"].get("file") for e in audit.events() if e["type"] == "shard.written"}
     _say(opts, f"redact run {run_id[:8]}: {len(inputs)} input file(s), {len(plans)} shard(s), "
-               f"{len(done)} already done, {len(pending)} to process")
+               f"{len(done)} already done, {len(pending)} to process -> {store.display()}")
 
     def record_shard(marker: dict[str, Any]) -> None:
         for rel, info in sorted(marker["files"].items()):
@@ -145,6 +243,7 @@ def run(opts: RunOptions) -> dict[str, Any]:
 
     for marker in done.values():
         record_shard(marker)
+    staging.sync(force=True)
 
     workers_used = 0
     if pending:
@@ -154,23 +253,44 @@ def run(opts: RunOptions) -> dict[str, Any]:
         workers_used = init_ray(opts.address, opts.workers)
         _say(opts, f"Ray ready in {time.perf_counter() - t0:.1f}s; {workers_used} detector worker(s)")
         total = len(plans)
-        for marker in run_shards(pending, policy.canonical_json(), key, str(run_dir.resolve()), workers_used):
-            done[marker["shard"]] = marker
-            record_shard(marker)
-            c = marker["counts"]
-            _say(opts, f"  [{len(done)}/{total}] {marker['shard']}: {c['in']} in, {c['released']} released, "
-                       f"{c['quarantined']} quarantined, {c['findings']} replacements")
+        run_dir_arg = str(store.local_path().resolve()) if store.local else store.uri
+        t0 = time.perf_counter()
+        finished_now = records_now = 0
+        try:
+            for marker in run_shards(pending, policy.canonical_json(), key, run_dir_arg, workers_used):
+                done[marker["shard"]] = marker
+                record_shard(marker)
+                staging.sync()
+                finished_now += 1
+                c = marker["counts"]
+                records_now += c["in"]
+                _say(opts, f"  [{len(done)}/{total}] {marker['shard']}: {c['in']} in, {c['released']} released, "
+                           f"{c['quarantined']} quarantined, {c['findings']} replacements "
+                           f"({_progress(len(done), total, len(pending), finished_now, t0, records_now)})")
+        except Exception as err:  # noqa: BLE001 - Ray raises many kinds; all mean the same here
+            log.debug("shard processing failed", exc_info=True)
+            raise RunFailed(
+                f"{len(plans) - len(done)} of {len(plans)} shard(s) did not finish "
+                f"({type(err).__name__}: {_first_line(err)}). Finished shards are kept: rerun the "
+                f"same command with --resume to process the rest."
+            ) from None
 
     markers = [done[p.name] for p in plans]
-    manifest = _finish(run_dir, run_id, operator, policy, phash, inputs, markers, started, workers_used)
+    manifest = _finish(store, run_id, operator, policy, phash, inputs, markers, started, workers_used)
     audit.append("run.finished", operator, {"run_id": run_id, "counts": manifest["counts"],
-                                            "files": len(manifest["files"])})
+                                            "files": len(manifest["files"]),
+                                            "manifest_sha256": file_sha256(run_dir / "manifest.json")})
     return manifest
 
 
-def _finish(run_dir, run_id, operator, policy, phash, inputs, markers, started, workers) -> dict[str, Any]:
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+def _finish(store, run_id, operator, policy, phash, inputs, markers, started, workers) -> dict[str, Any]:
     agg = aggregate(markers)
-    _remove_strays(run_dir, set(agg["files"]))
+    _remove_strays(store, set(agg["files"]))
     counts = agg["counts"]
     if counts.get("in", 0) != counts.get("released", 0) + counts.get("quarantined", 0):
         raise RuntimeError("internal error: records in != released + quarantined")  # never expected
@@ -188,20 +308,20 @@ def _finish(run_dir, run_id, operator, policy, phash, inputs, markers, started, 
         "timing": {"wall_seconds": round(wall, 2), "workers": workers,
                    "chars_per_second": round(counts.get("chars", 0) / wall, 1) if wall else 0.0},
     }
-    write_json_atomic(manifest, run_dir / "manifest.json")
+    store.write_json("manifest.json", manifest)
     return manifest
 
 
-def _remove_strays(run_dir: Path, keep: set[str]) -> None:
+def _remove_strays(store: Storage, keep: set[str]) -> None:
     """Delete output files no finished shard claims (left by an interrupted attempt)."""
     for d in OUTPUT_DIRS:
-        for f in (run_dir / d).glob("*"):
-            rel = f"{d}/{f.name}"
+        for name in store.list_files(d, recursive=True):
+            rel = f"{d}/{name}"
             if rel not in keep:
-                if f.is_dir():
-                    shutil.rmtree(f)
-                else:
-                    f.unlink()
+                store.delete(rel)
+        if store.local:
+            for sub in sorted(store.local_path(d).glob("*/"), reverse=True):
+                shutil.rmtree(sub, ignore_errors=True)
 
 
 def summary_text(manifest: dict[str, Any]) -> str:
@@ -223,4 +343,4 @@ def print_summary(manifest: dict[str, Any]) -> None:
     print(summary_text(manifest))
 
 
-__all__ = ["RunOptions", "run", "print_summary", "summary_text", "json"]
+__all__ = ["RunFailed", "RunOptions", "run", "print_summary", "summary_text", "json"]

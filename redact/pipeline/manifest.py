@@ -26,9 +26,7 @@ def versions(policy: Policy) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             return "not installed"
 
-    models = {}
-    for lang, model in sorted(policy.languages.ner_models.items()):
-        models[lang] = f"{model}=={v(model.replace('_', '-'))}" if v(model.replace("_", "-")) != "not installed" else f"{model}=={v(model)}"
+    models = {lang: f"{model}=={v(model)}" for lang, model in sorted(policy.languages.ner_models.items())}
     return {
         "redact": __version__,
         "presidio-analyzer": v("presidio-analyzer"),
