@@ -60,7 +60,7 @@ class DetectionConfig(_Strict):
         2_000_000, gt=0, description="longer messages are quarantined (fail closed); raise to process them (chunked)"
     )
     chunk_chars: int = Field(20_000, gt=1000, description="text chunk size for spaCy")
-    shard_records: int = Field(1000, gt=0, description="records per output shard")
+    shard_records: int = Field(250, gt=0, description="records per output shard (shard plans do not depend on the worker count, so outputs are identical for any pool size)")
     batch_records: int = Field(64, gt=0, description="records per detection batch inside a worker")
     cache_messages: bool = Field(True, description="reuse findings for identical messages in a run")
 

@@ -1,0 +1,145 @@
+"""Peak memory and CPU time of processes, read from /proc (Linux; no psutil).
+
+Ray runs the detector actors in their own worker processes. `ProcessSampler` polls /proc in a
+background thread and keeps, per matching process, the last VmHWM (peak resident set; it only
+grows, so the last reading before the process exits is its peak up to one poll interval) and
+the last user+system CPU time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+PROC = Path("/proc")
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def available() -> bool:
+    return (PROC / "self" / "status").exists()
+
+
+def status_kib(pid: int | str, fields: tuple[str, ...] = ("VmHWM", "VmRSS")) -> dict[str, int]:
+    """The named `/proc/<pid>/status` fields in KiB; {} when the process is gone."""
+    out: dict[str, int] = {}
+    try:
+        text = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name in fields:
+            out[name] = int(value.split()[0])
+    return out
+
+
+def cpu_seconds(pid: int | str) -> float | None:
+    """User + system CPU seconds of a process (not its children); None when it is gone."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def cmdline(pid: int | str) -> str:
+    try:
+        return (
+            (PROC / str(pid) / "cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode("utf-8", "replace")
+        )
+    except OSError:
+        return ""
+
+
+def parent_pids() -> dict[int, int]:
+    """pid -> parent pid for every process visible in /proc."""
+    parents = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    return parents
+
+
+def descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent_pids().items():
+        children.setdefault(ppid, []).append(pid)
+    out: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+def find_pids(needle: str, root: int | None = None) -> list[int]:
+    """Descendants of `root` (default: this process) whose command line contains `needle`
+    (Ray sets a worker's command line to its actor's title). Restricting to descendants keeps
+    other users' Ray workers on a shared machine out of the figures."""
+    return sorted(p for p in descendants(root or os.getpid()) if needle in cmdline(p))
+
+
+class ProcessSampler:
+    """Poll processes whose command line contains `needle`; remember peak RSS and CPU time."""
+
+    def __init__(self, needle: str, interval: float = 0.2, root: int | None = None):
+        self.needle = needle
+        self.root = root or os.getpid()
+        self.interval = interval
+        self.peak_kib: dict[int, int] = {}
+        self.cpu_s: dict[int, float] = {}
+        self.cpu_series: dict[int, list[tuple[float, float]]] = {}
+        self.first_seen: dict[int, float] = {}
+        self.titles: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="bench-sampler", daemon=True)
+
+    def __enter__(self) -> ProcessSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def watch(self, pid: int) -> None:
+        self.first_seen.setdefault(pid, time.perf_counter())
+
+    def sample(self) -> None:
+        for pid in set(find_pids(self.needle, self.root)) | set(self.first_seen):
+            status = status_kib(pid)
+            if "VmHWM" not in status:
+                continue
+            self.watch(pid)
+            self.titles.setdefault(pid, cmdline(pid)[:80].strip())
+            self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), status["VmHWM"])
+            cpu = cpu_seconds(pid)
+            if cpu is not None:
+                self.cpu_s[pid] = max(self.cpu_s.get(pid, 0.0), cpu)
+                self.cpu_series.setdefault(pid, []).append((time.time(), cpu))
+
+    def cpu_at(self, pid: int, when: float) -> float:
+        """CPU seconds of `pid` at the last sample taken at or before epoch time `when` (0 if none)."""
+        before = [cpu for t, cpu in self.cpu_series.get(pid, ()) if t <= when]
+        return before[-1] if before else 0.0
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sample()
+            except Exception:  # noqa: BLE001 - a racing process exit must not end sampling
+                pass
+            self._stop.wait(self.interval)
