@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--run", required=True, metavar="RUN")
     rl.add_argument("--policy", required=True, metavar="FILE")
     rl.add_argument("--out", required=True, metavar="DIR")
+    rl.add_argument("--actor", help="who releases (default: the OS user)")
 
     e = sub.add_parser("eval", help="measure detection quality on labeled data")
     e.add_argument("--dataset", required=True, metavar="FILE")
