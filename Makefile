@@ -27,6 +27,12 @@ demo: install
 	$(BIN)/redact demo-data --n 2000 --out $(DEMO)/conversations.jsonl
 	rm -rf $(DEMO)/run
 	$(BIN)/redact run --input $(DEMO)/conversations.jsonl --output $(DEMO)/run --policy policies/demo.yaml --operator demo-operator
+	$(BIN)/redact sample --run $(DEMO)/run --policy policies/demo.yaml --actor demo-operator
+	@echo "== release gate (fails until a reviewer has judged the sample and signed off) =="
+	-$(BIN)/redact gate --run $(DEMO)/run --policy policies/demo.yaml --junit $(DEMO)/gate.xml --markdown $(DEMO)/gate.md
+	@echo
+	@echo "Next: review and sign off (README: Review and release), re-run the gate, then release:"
+	@echo "  $(BIN)/redact release --run $(DEMO)/run --policy policies/demo.yaml --out $(DEMO)/release"
 
 test: install browser
 	$(BIN)/python -m pytest -q tests
