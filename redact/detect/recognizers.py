@@ -1,38 +1,50 @@
-"""Chat-aware recognisers added to Presidio's predefined set."""
+"""The detection components, in one place (each lives in its own module with its own tests).
+
+| component | module | finds |
+|---|---|---|
+| `EmailRecognizer`, `UrlRecognizer` | `patterns` | emails, URLs (when the policy enables URL) |
+| `IpRecognizer` | `patterns` | IPv4/IPv6, not version strings ("version 1.2.3.4") |
+| `CreditCardRecognizer`, `IbanRecognizer` | `patterns` | Luhn-valid cards, mod-97-valid IBANs (Presidio's checks) |
+| `NationalIdRecognizer` | `patterns` | Presidio's national-ID recognisers + our context check |
+| `PhoneRecognizer` | `patterns` | phone numbers validated by `phonenumbers` over many regions |
+| `StreetAddressRecognizer` | `addresses` | US, UK, continental European, Latin American addresses |
+| `ContextCueNames` | `cues` | "my name is X", "Hi X", sign-offs, `name = "X"` in code |
+| `TitleNames` | `names` | "Dr. X", "Herr X", "Mme X" |
+| `GazetteerNames` | `names` | given names in any case, with a following surname |
+| `PersonFilter`, `OrgAsPerson` | `names` | cleaning spaCy PERSON spans; person-like ORG spans |
+| `ner_regions` | `code` | where name detection may look (prose; strings/comments in code) |
+| `propagate` | `propagate` | every other occurrence of a found value in the conversation |
+"""
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
-
-_STREET_TYPES = (
-    r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    r"Terrace|Close|Square|Sq|Parkway|Pkwy|Highway|Hwy"
+from redact.detect.addresses import StreetAddressRecognizer
+from redact.detect.cues import ContextCueNames
+from redact.detect.names import GazetteerNames, OrgAsPerson, PersonFilter, TitleNames
+from redact.detect.patterns import (
+    CreditCardRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    NationalIdRecognizer,
+    PhoneRecognizer,
+    UrlRecognizer,
+    pattern_recognizers,
 )
 
-
-class StreetAddressRecognizer(PatternRecognizer):
-    """House number, street name and street type (US/UK style), optionally unit, city, ZIP."""
-
-    PATTERNS = [
-        Pattern(
-            "street_address",
-            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.-]*\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
-            r"(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[\w-]+)?"
-            r"(?:,\s*[A-Z][A-Za-z .'-]+(?:,\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?",
-            0.6,
-        ),
-    ]
-    CONTEXT = ["address", "live", "lives", "located", "street", "ship", "deliver", "mail"]
-
-    def __init__(self):
-        super().__init__(
-            supported_entity="STREET_ADDRESS",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language="en",
-            name="StreetAddressRecognizer",
-        )
-
-
-def extra_recognizers() -> list:
-    return [StreetAddressRecognizer()]
+__all__ = [
+    "ContextCueNames",
+    "CreditCardRecognizer",
+    "EmailRecognizer",
+    "GazetteerNames",
+    "IbanRecognizer",
+    "IpRecognizer",
+    "NationalIdRecognizer",
+    "OrgAsPerson",
+    "PersonFilter",
+    "PhoneRecognizer",
+    "StreetAddressRecognizer",
+    "TitleNames",
+    "UrlRecognizer",
+    "pattern_recognizers",
+]

@@ -65,7 +65,9 @@ class RedactedConversation:
         return bool(self.replacements)
 
 
-def existing_placeholders(texts: Sequence[str], pattern: re.Pattern[str]) -> list[tuple[int, int, int, str, int]]:
+def existing_placeholders(
+    texts: Sequence[str], pattern: re.Pattern[str]
+) -> list[tuple[int, int, int, str, int]]:
     """(message_index, start, end, prefix, number) of placeholders already in the input."""
     found = []
     for i, text in enumerate(texts):
@@ -74,7 +76,9 @@ def existing_placeholders(texts: Sequence[str], pattern: re.Pattern[str]) -> lis
     return found
 
 
-def select_spans(texts: Sequence[str], spans: Iterable[Span], policy: Policy, pattern: re.Pattern[str]) -> list[Span]:
+def select_spans(
+    texts: Sequence[str], spans: Iterable[Span], policy: Policy, pattern: re.Pattern[str]
+) -> list[Span]:
     """Spans the policy redacts, without overlaps and never touching an existing placeholder."""
     taken = [
         Span(i, s, e, "_PLACEHOLDER", "input", 1.0)
@@ -89,7 +93,13 @@ def select_spans(texts: Sequence[str], spans: Iterable[Span], policy: Policy, pa
             continue
         candidates.append(span)
     candidates.sort(
-        key=lambda s: (_PRIORITY.get(s.entity_type, 9), -(s.end - s.start), -s.score, s.message_index, s.start)
+        key=lambda s: (
+            _PRIORITY.get(s.entity_type, 9),
+            -(s.end - s.start),
+            -s.score,
+            s.message_index,
+            s.start,
+        )
     )
     chosen: list[Span] = []
     for span in candidates:
@@ -101,24 +111,48 @@ def select_spans(texts: Sequence[str], spans: Iterable[Span], policy: Policy, pa
 
 
 def _name_part_owners(texts: Sequence[str], spans: Sequence[Span]) -> dict[str, str]:
-    """Map each part of a detected multi-word name to the first full name that contains it."""
-    owners: dict[str, str] = {}
+    """Map each part of a detected multi-word name to the first full name that contains it.
+
+    A detected multi-word name whose words all occur in a longer detected name ("María José"
+    and "María José Jaime", "Jean-Pierre" and "Jean-Pierre Petit") maps to that longer name, and
+    so do its parts."""
+    fulls: list[list[str]] = []
+    seen: set[str] = set()
     for span in spans:
         if span.entity_type != PERSON:
             continue
         tokens = name_tokens(texts[span.message_index][span.start : span.end])
-        if len(tokens) < 2:
+        if len(tokens) < 2 or " ".join(tokens) in seen:
             continue
-        full = " ".join(tokens)
+        seen.add(" ".join(tokens))
+        fulls.append(tokens)
+
+    def longest_container(tokens: list[str]) -> list[str] | None:
+        containers = [f for f in fulls if len(f) > len(tokens) and set(tokens) <= set(f)]
+        if not containers:
+            return None
+        size = max(len(f) for f in containers)
+        return next(f for f in containers if len(f) == size)
+
+    owners: dict[str, str] = {}
+    for tokens in fulls:
+        container = longest_container(tokens)
+        target = " ".join(container or tokens)
+        if container:
+            owners[" ".join(tokens)] = target
         for token in tokens:
             if len(token) > 1:
-                owners.setdefault(token, full)
+                owners.setdefault(token, target)
     return owners
 
 
-def redact_conversation(texts: Sequence[str], spans: Iterable[Span], policy: Policy) -> RedactedConversation:
+def redact_conversation(
+    texts: Sequence[str], spans: Iterable[Span], policy: Policy
+) -> RedactedConversation:
     """Replace the policy's entities in all messages of one conversation with placeholders."""
-    pattern = placeholder_pattern(set(PLACEHOLDER_PREFIXES) | {r.placeholder for r in policy.entities.values()})
+    pattern = placeholder_pattern(
+        set(PLACEHOLDER_PREFIXES) | {r.placeholder for r in policy.entities.values()}
+    )
     used: dict[str, set[int]] = {}
     for *_, prefix, number in existing_placeholders(texts, pattern):
         used.setdefault(prefix, set()).add(number)
@@ -134,7 +168,7 @@ def redact_conversation(texts: Sequence[str], spans: Iterable[Span], policy: Pol
         value = texts[span.message_index][span.start : span.end]
         key = normalize_value(span.entity_type, value)
         group_key = key
-        if span.entity_type == PERSON and " " not in key:
+        if span.entity_type == PERSON:
             group_key = part_owner.get(key, key)
         slot = (prefix, group_key)
         if slot not in assigned:

@@ -1,0 +1,310 @@
+"""Person names beyond plain NER: filtering NER's false positives, and rule-based names.
+
+- `PersonFilter` cleans spaCy PERSON spans: trims greetings and punctuation, and rejects
+  placeholders (NAME_1), identifiers (UserManager, get_name), digits, common words ("Total",
+  "Thanks"), model and product names (ChatGPT, Vicuna) and all-lower-case spans that are not
+  known given names.
+- `GazetteerNames` finds given names from the census list in any casing ("sarah", "SARAH
+  CONNOR"), extended by a following surname; names that are also common words only count with
+  a surname next to them.
+- `TitleNames` finds names after honorifics in several languages (Mr, Dr, Herr, Mme, Sra...).
+"""
+
+from __future__ import annotations
+
+import re
+
+import regex
+
+from redact.detect.findings import Finding
+from redact.detect.lexicon import (
+    AMBIGUOUS_GIVEN,
+    NAME_PARTICLES,
+    fold,
+    given_names,
+    is_dictionary_word,
+    is_given,
+    is_name_word,
+    is_word_not_name,
+    not_names,
+    stop_words,
+    surnames,
+)
+from redact.records import PERSON
+
+# Words of letters (any script), with inner apostrophes and hyphens: O'Brien, Jean-Pierre.
+WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*")
+_PLACEHOLDER = regex.compile(r"\b(?:NAME|EMAIL|PHONE|ADDRESS|IP|CREDIT_CARD|IBAN|ID|URL)_\d+\b")
+_CODE_CHARS = regex.compile(r"[_=(){}\[\]<>/\\@#$%^*|~;:\"`+]|::|\d")
+_CAMEL = regex.compile(r"\p{Ll}\p{Lu}")
+_NAME_PREFIXES = (
+    "mc",
+    "mac",
+    "de",
+    "di",
+    "da",
+    "du",
+    "la",
+    "le",
+    "van",
+    "von",
+    "o'",
+    "o’",
+    "d'",
+    "d’",
+)
+_LEADING = regex.compile(
+    r"^(?:(?:hi|hello|hey|dear|thanks|thank you|cheers|regards|best|bonjour|hallo|hola|ciao|olá|"
+    r"cher|chère|liebe|lieber|querido|querida|caro|cara)\b[\s,]*)+",
+    regex.IGNORECASE,
+)
+_INVERSION = regex.compile(
+    r"(?i)-(?:t-)?(?:tu|vous|il|elle|ils|elles|je|moi|toi|nous|on|le|la|les|lui|leur|y|en|ce)$"
+)
+_TRAIL = regex.compile(r"(?:['’]s)?[\s\W]*$")
+
+
+def _shape(word: str) -> str:
+    if word.isupper():
+        return "upper"
+    if word[:1].isupper():
+        return "title"
+    return "lower"
+
+
+def looks_like_identifier(word: str) -> bool:
+    """CamelCase or mixed identifiers, but not McDonald / DeShawn / O'Brien."""
+    if not _CAMEL.search(word):
+        return False
+    low = word.casefold()
+    for p in _NAME_PREFIXES:
+        if low.startswith(p) and len(_CAMEL.findall(word)) == 1:
+            idx = _CAMEL.search(word).start()
+            if idx + 1 <= len(p) + 1:
+                return False
+    return True
+
+
+class PersonFilter:
+    """Decide whether a PERSON span from NER is a name, and trim it to the name."""
+
+    def clean(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        value = text[start:end]
+        lead = _LEADING.match(value)
+        if lead:
+            start += lead.end()
+        value = text[start:end]
+        trail = _TRAIL.search(value)
+        if trail and trail.start() < len(value):
+            end = start + trail.start()
+        while start < end and not text[start].isalpha():
+            start += 1
+        if end - start < 2:
+            return None
+        value = text[start:end]
+        if _PLACEHOLDER.search(value):
+            return None
+        # "Aurora Y. Strømsnes\\n\\n475 2": cut at a line break, digit or code character
+        cut = _CODE_CHARS.search(value)
+        newline = value.find("\n")
+        stops = [i for i in ((cut.start() if cut else -1), newline) if i >= 0]
+        if stops:
+            end = start + min(stops)
+            while end > start and not text[end - 1].isalpha() and text[end - 1] != ".":
+                end -= 1
+            if end - start < 2:
+                return None
+            value = text[start:end]
+        common = not_names()
+        # Trim common words at the end ("CLAUDINE WILL CALL", "Anna said"), then re-measure.
+        matches = list(WORD.finditer(value))
+        while len(matches) > 1 and matches[-1].group().casefold() in common:
+            matches.pop()
+        if matches:
+            end = start + matches[-1].end()
+            value = text[start:end]
+        words = [m.group() for m in matches]
+        if not words or len(words) > 4:
+            return None
+        if any(_INVERSION.search(w) for w in words):
+            return None  # "Peux-tu", "penses-tu": French verb-subject inversion
+        folded = [w.casefold() for w in words]
+        if all(w in common for w in folded):
+            return None
+        if any(looks_like_identifier(w) for w in words):
+            return None
+        if len(words) == 1:
+            w = words[0]
+            if w.isupper() and len(w) <= 3:
+                return None  # API, NLP, CEO
+            if folded[0] in AMBIGUOUS_GIVEN and folded[0] in common:
+                return None
+            if is_dictionary_word(w) and not is_name_word(w):
+                return None  # Price, Season, Monday: words, not people
+        if all(_shape(w) == "lower" for w in words) and not any(is_given(w) for w in words):
+            return None
+        return start, end
+
+
+_ORG_WORDS = frozenset(
+    """
+    inc ltd llc plc corp co company corporation group holdings bank bancorp bancorporation trust
+    fund capital partners associates university college school institute institution hospital
+    clinic foundation association society club party council ministry department agency
+    office committee union federation league team records studios studio media press news
+    gmbh ag sa sas srl spa bv nv oy ab as kg ltda shares series preference pref gdr adr etf
+    technologies technology systems solutions services software labs network networks
+    international global industries enterprises products airlines airways motors pharma
+    """.split()
+)
+_INITIAL = regex.compile(r"^\p{Lu}\.?$")
+
+
+class OrgAsPerson:
+    """spaCy's small models tag many unfamiliar personal names as ORG ("Chiyuri H Sangi",
+    "Nikolaj"). An ORG span that reads like a name (title-case words or initials, no company
+    words, no dictionary words, no acronyms) counts as a person."""
+
+    def __init__(self, person_filter: PersonFilter):
+        self.person_filter = person_filter
+
+    def person_span(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        cleaned = self.person_filter.clean(text, start, end)
+        if cleaned is None:
+            return None
+        s, e = cleaned
+        words = WORD.findall(text[s:e])
+        if not words or len(words) > 4:
+            return None
+        names = 0
+        for w in words:
+            f = w.casefold()
+            if _INITIAL.match(w):
+                continue
+            if not w[:1].isupper() or (w.isupper() and len(w) > 1):
+                return None
+            if f in _ORG_WORDS or f in not_names() or is_word_not_name(w) or is_dictionary_word(w):
+                return None
+            names += 1
+        return (s, e) if names else None
+
+
+class GazetteerNames:
+    """Given names from the census list, in any case, plus a following surname."""
+
+    name = "GazetteerNames"
+
+    def __init__(self):
+        self._given = given_names()
+        self._surnames = surnames()
+        self._common = not_names()
+        self._stop = stop_words()
+
+    def find(self, text: str) -> list[Finding]:
+        words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+        out: list[Finding] = []
+        i = 0
+        while i < len(words):
+            s, e, w = words[i]
+            f = fold(w)
+            parts = [p for p in f.split("-") if p]
+            if len(w) < 3 or not any(len(p) >= 3 and p in self._given for p in parts):
+                i += 1
+                continue
+            shape = _shape(w)
+            if shape == "title" and looks_like_identifier(w):
+                i += 1
+                continue
+            # Extend to the right: surname or second given name, same casing, one space apart.
+            j = i
+            while j + 1 < len(words) and j - i < 2:
+                ns, ne, nw = words[j + 1]
+                gap = text[words[j][1] : ns]
+                if (
+                    gap not in (" ", "-")
+                    or _shape(nw) != shape
+                    and not (shape == "title" and nw.isupper())
+                ):
+                    break
+                nf = fold(nw)
+                if (
+                    nf in NAME_PARTICLES
+                    and j + 2 < len(words)
+                    and _shape(words[j + 2][2]) != "lower"
+                ):
+                    j += 1  # "Mohamed van Bernicia": keep the particle, look at what follows
+                    continue
+                if nf in self._stop or nf in self._common:
+                    break
+                if shape == "lower" and (is_dictionary_word(nw) or is_word_not_name(nw)):
+                    break
+                if nf in self._surnames or nf in self._given or (shape != "lower" and len(nw) > 2):
+                    j += 1
+                    continue
+                break
+            full = j > i
+            if (shape == "lower" or (not full and shape != "upper")) and is_word_not_name(w):
+                i += 1  # "season", "margot" (a magpie) alone are words; "Margot Pinto" is a name
+                continue
+            ambiguous = all(p in AMBIGUOUS_GIVEN or p in self._common or len(p) < 3 for p in parts)
+            if ambiguous and (
+                shape == "lower" or not (full and fold(words[j][2]) in self._surnames)
+            ):
+                i = j + 1
+                continue
+            if not full and shape == "upper" and len(w) <= 3:
+                i += 1
+                continue
+            score = 0.75 if full else (0.6 if shape != "lower" else 0.55)
+            out.append(Finding(s, words[j][1], PERSON, self.name, score))
+            i = j + 1
+        return out
+
+
+_TITLES = (
+    r"Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Fr|Hr|M|Mme|Mlle|Monsieur|Madame|Señor|Señora|"
+    r"Señorita|Sr|Sra|Srta|Don|Doña|Sig|Sig\.ra|Signor|Signora|Dott|Dott\.ssa|Dona|Meneer|Mevrouw|"
+    r"Dhr|Mevr|Pan|Pani|Capt|Captain|Rev|Lord|Lady"
+)
+_TITLE_NAME = regex.compile(
+    rf"(?<![\p{{L}}.])(?:{_TITLES})\.?[ \t]+((?:\p{{Lu}}\.[ \t]?)?\p{{Lu}}[\p{{L}}\p{{M}}'’\-]+(?:[ \t]+\p{{Lu}}[\p{{L}}\p{{M}}'’\-]+){{0,2}})"
+)
+
+
+class TitleNames:
+    """ "Dr. Jane Roe", "Herr Müller", "Mme Dubois": the capitalised words after an honorific."""
+
+    name = "TitleNames"
+
+    def find(self, text: str) -> list[Finding]:
+        out = []
+        common = not_names()
+        for m in _TITLE_NAME.finditer(text):
+            words = m.group(1).split()
+            keep = []
+            for w in words:
+                if w.casefold().strip(".") in common or looks_like_identifier(w):
+                    break
+                keep.append(w)
+            if not keep:
+                continue
+            start = m.start(1)
+            end = start + len(" ".join(keep)) if len(keep) < len(words) else m.end(1)
+            # the original spacing may differ from a single space: recompute from text
+            end = _end_of_words(text, start, len(keep))
+            out.append(Finding(start, end, PERSON, self.name, 0.8))
+        return out
+
+
+def _end_of_words(text: str, start: int, n: int) -> int:
+    end = start
+    for k, m in enumerate(WORD.finditer(text, start)):
+        end = m.end()
+        if k + 1 >= n:
+            break
+    # keep an initial's dot inside ("J. Smith" counts the letters only)
+    return end
+
+
+def is_given_or_surname(word: str) -> bool:
+    return is_given(word) or is_name_word(word)

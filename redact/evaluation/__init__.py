@@ -1,0 +1,1 @@
+"""Detection quality evaluation: labeled data, our pipeline vs plain Presidio, metrics."""

@@ -1,0 +1,96 @@
+"""Street addresses: US, UK and EU formats, with exact offsets; prose that is not an address."""
+
+from __future__ import annotations
+
+import pytest
+
+from redact.detect.addresses import StreetAddressRecognizer
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return StreetAddressRecognizer()
+
+
+def found(rec, text: str) -> list[str]:
+    return [text[f.start : f.end] for f in rec.find(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # US
+        (
+            "I live at 742 Evergreen Terrace, Springfield, IL 62704.",
+            "742 Evergreen Terrace, Springfield, IL 62704",
+        ),
+        (
+            "1600 Pennsylvania Avenue NW, Washington, DC 20500 is",
+            "1600 Pennsylvania Avenue NW, Washington, DC 20500",
+        ),
+        (
+            "ship to 2328 Figueroa Skyway Apt. 290\nKimberlyview, NJ 78456",
+            "2328 Figueroa Skyway Apt. 290\nKimberlyview, NJ 78456",
+        ),
+        ("send it to 42 baker street please", "42 baker street"),
+        # UK
+        ("221B Baker Street, London NW1 6XE.", "221B Baker Street, London NW1 6XE"),
+        ("Flat 3, 12 High Street, Oxford OX1 4AA", "Flat 3, 12 High Street, Oxford OX1 4AA"),
+        # DE / AT / CH
+        ("Hauptstraße 5, 10115 Berlin", "Hauptstraße 5, 10115 Berlin"),
+        ("Berliner Straße 12, 10115 Berlin", "Berliner Straße 12, 10115 Berlin"),
+        (
+            "Adresse: Oda-Preiß-Straße 1\n90404 Sangerhausen",
+            "Oda-Preiß-Straße 1\n90404 Sangerhausen",
+        ),
+        # FR / BE / CH
+        ("12 rue de la Paix, 75002 Paris", "12 rue de la Paix, 75002 Paris"),
+        (
+            "825, boulevard de François\n77113 Poirier-sur-Mer",
+            "825, boulevard de François\n77113 Poirier-sur-Mer",
+        ),
+        ("rue de Galland, 4665 Bussigny", "rue de Galland, 4665 Bussigny"),
+        # ES / IT / PT
+        ("Calle Mayor 5, 28013 Madrid", "Calle Mayor 5, 28013 Madrid"),
+        ("Via Roma, 10 00184 Roma", "Via Roma, 10 00184 Roma"),
+        (
+            "Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE)",
+            "Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE)",
+        ),
+        ("Rua Gomes, 2, 40479-666 Salvador", "Rua Gomes, 2, 40479-666 Salvador"),
+        # NL
+        ("Kerkstraat 12a, 1012 TX Amsterdam", "Kerkstraat 12a, 1012 TX Amsterdam"),
+    ],
+)
+def test_addresses(rec, text, expected):
+    assert found(rec, text) == [expected]
+
+
+def test_offsets_are_into_the_text(rec):
+    text = "Bitte schick es an Hauptstraße 5, 10115 Berlin. Danke!"
+    [f] = rec.find(text)
+    assert (f.start, f.end) == (19, 46)
+    assert text[f.start : f.end] == "Hauptstraße 5, 10115 Berlin"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 apples on the way home",
+        "we drove 5 hours drive to the coast",
+        "Spring 3 is out, String 5 too",
+        "Top 10 Things To Do in Paris",
+        "Python 3 Way of doing it",
+        "Chapter 12 covers the basics.",
+        "I have 2 cats and 3 dogs.",
+        "Windows 10 Pro 2 licences",
+    ],
+)
+def test_not_addresses(rec, text):
+    assert found(rec, text) == []
+
+
+def test_house_number_street_number_needs_a_cue(rec):
+    assert found(rec, "The score was 637 Strojírenská 1006 wow") == []
+    text = "Our offices are located at 637 Strojírenská 1006, Svratka"
+    assert found(rec, text) == ["637 Strojírenská 1006"]

