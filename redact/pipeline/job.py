@@ -21,6 +21,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -113,17 +114,23 @@ def _holds_files(store: Storage) -> bool:
     return any(files for _, _, files in os.walk(root))
 
 
-def _check_resume(store: Storage, opts: RunOptions, request: dict[str, Any]) -> dict[str, Any] | None:
+def _check_resume(
+    store: Storage, opts: RunOptions, request: dict[str, Any]
+) -> dict[str, Any] | None:
     """Return the earlier run.json when resuming is allowed; refuse every unsafe combination."""
     where = store.display()
     try:
         previous = store.read_json("run.json")
     except (ValueError, UnicodeDecodeError):
-        raise UsageError(f"{where}/run.json is damaged; cannot tell what this run was; choose a new --output") from None
+        raise UsageError(
+            f"{where}/run.json is damaged; cannot tell what this run was; choose a new --output"
+        ) from None
     finished = store.exists("manifest.json")
     if previous is None:
         if _holds_files(store):
-            raise UsageError(f"output folder {where} is not empty and holds no redact run; choose a new --output")
+            raise UsageError(
+                f"output folder {where} is not empty and holds no redact run; choose a new --output"
+            )
         return None
     if not opts.resume:
         state = "a finished run" if finished else "an unfinished run (pass --resume to continue it)"
@@ -171,7 +178,7 @@ class _AuditStaging:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _progress(done: int, total: int, todo: int, finished_now: int, t0: float, records: int) -> str:
+def _progress(todo: int, finished_now: int, t0: float, records: int) -> str:
     elapsed = time.perf_counter() - t0
     rate = records / elapsed if elapsed > 0 else 0.0
     eta = (todo - finished_now) * elapsed / finished_now if finished_now else 0.0
@@ -190,13 +197,26 @@ def run(opts: RunOptions) -> dict[str, Any]:
     previous = _check_resume(store, opts, request)
     if previous and store.exists("manifest.json"):
         _say(opts, f"{store.display()}: run already finished; nothing to resume")
-        return store.read_json("manifest.json")
+        return _reconcile_finished(store, previous)
 
     plans = plan_shards(inputs, policy.detection.shard_records)
     operator = opts.operator or getpass.getuser()
     staging = _AuditStaging(store)
     try:
-        return _run(opts, store, staging, policy, phash, inputs, key, request, previous, plans, operator, started)
+        return _run(
+            opts,
+            store,
+            staging,
+            policy,
+            phash,
+            inputs,
+            key,
+            request,
+            previous,
+            plans,
+            operator,
+            started,
+        )
     finally:
         try:
             staging.sync(force=True)
@@ -204,7 +224,9 @@ def run(opts: RunOptions) -> dict[str, Any]:
             staging.close()
 
 
-def _run(opts, store, staging, policy, phash, inputs, key, request, previous, plans, operator, started):
+def _run(
+    opts, store, staging, policy, phash, inputs, key, request, previous, plans, operator, started
+):
     audit = staging.log
     if previous is None:
         run_id = uuid.uuid4().hex
@@ -218,9 +240,18 @@ def _run(opts, store, staging, policy, phash, inputs, key, request, previous, pl
             "policy": policy.model_dump(mode="json"),
         }
         store.write_json("run.json", run_info)
-        audit.append("run.started", operator, {"run_id": run_id, "policy_hash": phash, "inputs": [
-            {"file": Path(i.path).name, "sha256": i.sha256, "bytes": i.size} for i in inputs
-        ], "shards": len(plans)})
+        audit.append(
+            "run.started",
+            operator,
+            {
+                "run_id": run_id,
+                "policy_hash": phash,
+                "inputs": [
+                    {"file": Path(i.path).name, "sha256": i.sha256, "bytes": i.size} for i in inputs
+                ],
+                "shards": len(plans),
+            },
+        )
     else:
         run_id = previous["run_id"]
         operator = previous["operator"]
@@ -232,13 +263,20 @@ def _run(opts, store, staging, policy, phash, inputs, key, request, previous, pl
         done = {name: m for name, m in found if m}
     pending = [p for p in plans if p.name not in done]
     logged = {e["payload"].get("file") for e in audit.events() if e["type"] == "shard.written"}
-    _say(opts, f"redact run {run_id[:8]}: {len(inputs)} input file(s), {len(plans)} shard(s), "
-               f"{len(done)} already done, {len(pending)} to process -> {store.display()}")
+    _say(
+        opts,
+        f"redact run {run_id[:8]}: {len(inputs)} input file(s), {len(plans)} shard(s), "
+        f"{len(done)} already done, {len(pending)} to process -> {store.display()}",
+    )
 
     def record_shard(marker: dict[str, Any]) -> None:
         for rel, info in sorted(marker["files"].items()):
             if rel not in logged:
-                audit.append("shard.written", operator, {"file": rel, "sha256": info["sha256"], "rows": info["rows"]})
+                audit.append(
+                    "shard.written",
+                    operator,
+                    {"file": rel, "sha256": info["sha256"], "rows": info["rows"]},
+                )
                 logged.add(rel)
 
     for marker in done.values():
@@ -251,24 +289,34 @@ def _run(opts, store, staging, policy, phash, inputs, key, request, previous, pl
 
         t0 = time.perf_counter()
         workers_used = init_ray(opts.address, opts.workers)
-        _say(opts, f"Ray ready in {time.perf_counter() - t0:.1f}s; {workers_used} detector worker(s)")
+        _say(
+            opts, f"Ray ready in {time.perf_counter() - t0:.1f}s; {workers_used} detector worker(s)"
+        )
         total = len(plans)
         run_dir_arg = str(store.local_path().resolve()) if store.local else store.uri
         t0 = time.perf_counter()
         finished_now = records_now = 0
         try:
-            for marker in run_shards(pending, policy.canonical_json(), key, run_dir_arg, workers_used):
+            for marker in run_shards(
+                pending, policy.canonical_json(), key, run_dir_arg, workers_used
+            ):
                 done[marker["shard"]] = marker
                 record_shard(marker)
                 staging.sync()
                 finished_now += 1
                 c = marker["counts"]
                 records_now += c["in"]
-                _say(opts, f"  [{len(done)}/{total}] {marker['shard']}: {c['in']} in, {c['released']} released, "
-                           f"{c['quarantined']} quarantined, {c['findings']} replacements "
-                           f"({_progress(len(done), total, len(pending), finished_now, t0, records_now)})")
+                _say(
+                    opts,
+                    f"  [{len(done)}/{total}] {marker['shard']}: {c['in']} in, {c['released']} released, "
+                    f"{c['quarantined']} quarantined, {c['findings']} replacements "
+                    f"({_progress(len(pending), finished_now, t0, records_now)})",
+                )
         except Exception as err:  # noqa: BLE001 - Ray raises many kinds; all mean the same here
             log.debug("shard processing failed", exc_info=True)
+            refused = _worker_usage_error(err)
+            if refused:  # e.g. a model the policy names is not installed on the workers
+                raise UsageError(f"a detector worker could not start: {refused}") from None
             raise RunFailed(
                 f"{len(plans) - len(done)} of {len(plans)} shard(s) did not finish "
                 f"({type(err).__name__}: {_first_line(err)}). Finished shards are kept: rerun the "
@@ -276,11 +324,60 @@ def _run(opts, store, staging, policy, phash, inputs, key, request, previous, pl
             ) from None
 
     markers = [done[p.name] for p in plans]
-    manifest = _finish(store, run_id, operator, policy, phash, inputs, markers, started, workers_used)
-    audit.append("run.finished", operator, {"run_id": run_id, "counts": manifest["counts"],
-                                            "files": len(manifest["files"]),
-                                            "manifest_sha256": file_sha256(run_dir / "manifest.json")})
+    manifest, manifest_sha256 = _finish(
+        store, run_id, operator, policy, phash, inputs, markers, started, workers_used
+    )
+    audit.append(
+        "run.finished",
+        operator,
+        {
+            "run_id": run_id,
+            "counts": manifest["counts"],
+            "files": len(manifest["files"]),
+            "manifest_sha256": manifest_sha256,
+        },
+    )
     return manifest
+
+
+def _reconcile_finished(store: Storage, previous: dict[str, Any]) -> dict[str, Any]:
+    """A finished run whose driver died after writing manifest.json (or, on an object store,
+    before its last audit upload): log what the audit log misses, so it matches the manifest."""
+    manifest = store.read_json("manifest.json")
+    staging = _AuditStaging(store)
+    try:
+        audit = staging.log
+        events = list(audit.events())
+        logged = {e["payload"].get("file") for e in events if e["type"] == "shard.written"}
+        operator = previous["operator"]
+        for rel, info in sorted(manifest["files"].items()):
+            if rel not in logged:
+                payload = {"file": rel, "sha256": info["sha256"], "rows": info["rows"]}
+                audit.append("shard.written", operator, payload)
+        if not any(e["type"] == "run.finished" for e in events):
+            payload = {
+                "run_id": manifest["run_id"],
+                "counts": manifest["counts"],
+                "files": len(manifest["files"]),
+                "manifest_sha256": store.sha256("manifest.json"),
+            }
+            audit.append("run.finished", operator, payload)
+        staging.sync(force=True)
+    finally:
+        staging.close()
+    return manifest
+
+
+def _worker_usage_error(err: BaseException) -> str | None:
+    """The message of a `UsageError` raised inside a Ray worker, if that is what failed."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        m = re.search(r"redact\.errors\.UsageError: (.+)", str(err))
+        if m:
+            return m.group(1).strip()
+        err = err.__cause__ or err.__context__ or getattr(err, "cause", None)
+    return None
 
 
 def _first_line(err: BaseException) -> str:
@@ -288,7 +385,10 @@ def _first_line(err: BaseException) -> str:
     return text[0][:300] if text else ""
 
 
-def _finish(store, run_id, operator, policy, phash, inputs, markers, started, workers) -> dict[str, Any]:
+def _finish(
+    store, run_id, operator, policy, phash, inputs, markers, started, workers
+) -> tuple[dict[str, Any], str]:
+    """Write manifest.json; returns it and its sha256."""
     agg = aggregate(markers)
     _remove_strays(store, set(agg["files"]))
     counts = agg["counts"]
@@ -305,11 +405,13 @@ def _finish(store, run_id, operator, policy, phash, inputs, markers, started, wo
         "versions": versions(policy),
         "ner_languages": sorted(policy.languages.ner_models),
         **agg,
-        "timing": {"wall_seconds": round(wall, 2), "workers": workers,
-                   "chars_per_second": round(counts.get("chars", 0) / wall, 1) if wall else 0.0},
+        "timing": {
+            "wall_seconds": round(wall, 2),
+            "workers": workers,
+            "chars_per_second": round(counts.get("chars", 0) / wall, 1) if wall else 0.0,
+        },
     }
-    store.write_json("manifest.json", manifest)
-    return manifest
+    return manifest, store.write_json("manifest.json", manifest)
 
 
 def _remove_strays(store: Storage, keep: set[str]) -> None:
@@ -331,11 +433,17 @@ def summary_text(manifest: dict[str, Any]) -> str:
         f"run {manifest['run_id']}  operator {manifest['operator']}",
         f"records in {c.get('in', 0)}  released {c.get('released', 0)}  quarantined {c.get('quarantined', 0)}",
         f"conversations redacted {c.get('redacted_conversations', 0)}  without NER coverage {c.get('without_ner', 0)}",
-        "replacements by type: " + (", ".join(f"{k} {v}" for k, v in manifest["replacements_by_type"].items()) or "none"),
+        "replacements by type: "
+        + (", ".join(f"{k} {v}" for k, v in manifest["replacements_by_type"].items()) or "none"),
     ]
     if manifest["quarantine_reasons"]:
-        lines.append("quarantine reasons: " + "; ".join(f"{k} ({v})" for k, v in manifest["quarantine_reasons"].items()))
-    lines.append(f"wall time {t['wall_seconds']:.1f}s  {c.get('chars', 0)} characters  {t['chars_per_second']:.0f} chars/s  workers {t['workers']}")
+        lines.append(
+            "quarantine reasons: "
+            + "; ".join(f"{k} ({v})" for k, v in manifest["quarantine_reasons"].items())
+        )
+    lines.append(
+        f"wall time {t['wall_seconds']:.1f}s  {c.get('chars', 0)} characters  {t['chars_per_second']:.0f} chars/s  workers {t['workers']}"
+    )
     return "\n".join(lines)
 
 
