@@ -200,6 +200,7 @@ class RayHead:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         self.proc = None
+        shutil.rmtree(self.temp_dir, ignore_errors=True)  # session logs, sockets, spill
 
     def job_env(self) -> dict[str, str]:
         """Environment for the `ray job` CLI: sends the cluster's token when auth is on."""

@@ -144,7 +144,9 @@ def test_rerun_without_resume_is_refused(unfinished):
     assert proc.returncode == 2 and "pass --resume" in proc.stderr
 
 
-def test_resume_after_a_driver_died_between_manifest_and_last_event(head, tmp_path_factory, tmp_path):
+def test_resume_after_a_driver_died_between_manifest_and_last_event(
+    head, tmp_path_factory, tmp_path
+):
     """manifest.json written, `run.finished` not logged: --resume completes the audit log."""
     src, policy = shared_inputs(tmp_path_factory)
     run = tmp_path / "run"
