@@ -85,20 +85,10 @@ def check_out_dir(out: Path, run_dir: Path) -> None:
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "manifest.json"
-    if not run_dir.is_dir():
-        raise UsageError(f"no run directory at {run_dir} (pass --run with a finished run's folder)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(
-            f"{run_dir} holds no finished run (no manifest.json); finish `redact run` first"
-        ) from None
-    except (OSError, ValueError) as err:
-        raise UsageError(f"{path} is unreadable ({type(err).__name__})") from None
-    if not isinstance(manifest, dict):
-        raise UsageError(f"{path} is not a JSON object")
-    return manifest
+    """The finished run's manifest (UsageError when the folder holds no finished run)."""
+    from audit.sampling import run_info
+
+    return run_info(run_dir)[0]
 
 
 # ---------------------------------------------------------------------------------------------
