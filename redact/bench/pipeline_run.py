@@ -37,6 +37,15 @@ def shard_spans(run_dir: Path) -> list[tuple[float, float]]:
     return spans
 
 
+def lazy_model_loads(run_dir: Path) -> dict[str, float]:
+    """Seconds spent loading spaCy packages on first use, summed over workers (in processing)."""
+    total: dict[str, float] = {}
+    for marker in (run_dir / "shards").glob("*.json"):
+        for model, seconds in json.loads(marker.read_text()).get("models_loaded_s", {}).items():
+            total[model] = total.get(model, 0.0) + float(seconds)
+    return total
+
+
 def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str, Any]:
     import ray
 
@@ -75,6 +84,7 @@ def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str
         "tail_s": max(0.0, run_end - last_end),
         "busy_s": sum(e - s for s, e in spans),
         "shards": len(spans),
+        "lazy_model_load_s": lazy_model_loads(Path(output)),
         "driver_cpu_s": driver_cpu_s,
         "counts": manifest["counts"],
         "peak_rss_mib_by_worker": {str(p): sampler.peak_kib[p] / 1024 for p in pids},

@@ -45,7 +45,10 @@ _WEAK = (
     r"congrats|happy birthday|"
     r"je suis|c'est|bonjour|salut|cher|chère|merci|ich bin|hier ist|hallo|liebe|lieber|danke|"
     r"soy|hola|querido|querida|estimado|estimada|gracias|sono|ciao|caro|cara|gentile|grazie|"
-    r"eu sou|olá|oi|prezado|prezada|obrigado|obrigada|ik ben|hoi|beste|bedankt|cześć|dzień dobry"
+    r"eu sou|olá|oi|prezado|prezada|obrigado|obrigada|ik ben|hoi|beste|bedankt|cześć|dzień dobry|"
+    # a question for a name, answered right after it ("What's your last name? Sjöberg")
+    r"(?:(?:full |first |last |sur|family |given )?name|name on (?:the|your) account)\?"
+    r"(?:[ \t]*\n?[ \t]*(?:user|human|customer|client|me|a)[ \t]*:)?"
 )
 # Verbs and prepositions that often precede a person: only known given names count after them.
 _VERB = r"ask|asked|tell|told|met|meet|with|and|married|marry|friend|wife|husband|boyfriend|girlfriend|son|daughter|brother|sister|mom|dad|boss|colleague|named|called"
@@ -169,7 +172,7 @@ class ContextCueNames:
             or looks_like_identifier(word)
         )
 
-    def find(self, text: str) -> list[Finding]:
+    def find(self, text: str, language: str | None = None) -> list[Finding]:
         out: list[Finding] = []
         for cue in _CUE.finditer(text):
             m = _AFTER_CUE.match(text, cue.end())

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from redact.detect.cues import ContextCueNames
 from redact.detect.findings import Finding
 from redact.detect.languages import language_code, phone_regions
 from redact.detect.lexicon import is_dictionary_word, is_name_word, load_dictionary, not_names
+from redact.detect.lists import listed_names
 from redact.detect.names import GazetteerNames, OrgAsPerson, PersonFilter, TitleNames
 from redact.detect.offline import ensure_offline
 from redact.detect.patterns import TextContext, pattern_recognizers
@@ -102,8 +105,11 @@ def ner_components(model: str) -> tuple[list[str], list[str]]:
     return keep, [p for p in pipeline if p not in keep]
 
 
-def load_ner(model: str, where: str):
-    """Load an installed spaCy package with only what NER needs. Never downloads."""
+def check_ner(model: str, where: str) -> list[str]:
+    """Check that an installed spaCy package has NER; return the components to exclude.
+
+    Reads the package's config only (no weights), so a bad policy stops the run at start-up
+    rather than when the first record of that language arrives. Never downloads."""
     import spacy
 
     if not spacy.util.is_package(model):
@@ -115,6 +121,14 @@ def load_ner(model: str, where: str):
     keep, exclude = ner_components(model)
     if "ner" not in keep:
         raise UsageError(f"spaCy model {model!r} (policy key {where}) has no NER component")
+    return exclude
+
+
+def load_ner(model: str, where: str):
+    """Load an installed spaCy package with only what NER needs. Never downloads."""
+    import spacy
+
+    exclude = check_ner(model, where)
     nlp = spacy.load(model, exclude=exclude)
     nlp.max_length = 10**8
     return nlp
@@ -142,18 +156,25 @@ class Detector:
         self.thresholds = {t: r.threshold for t, r in policy.entities.items()}
         self.ner_entities = self.entities & NER_TYPES
 
-        # One NER pipeline per configured language (same package loaded once).
-        self.nlps: dict[str, object] = {}
+        # One NER pipeline per configured language (same package loaded once). Every package
+        # is checked now; the fallback language's loads now, the others when a record of
+        # their language first arrives: fr_core_news_sm alone costs ~6.6 s per worker
+        # (spaCy compiles its French tokenizer patterns on import), wasted on the many
+        # workers whose shards hold no French.
+        self.nlps: dict[str, str] = {}  # routing key -> package name
         self.model_names: dict[str, str] = {}
-        loaded: dict[str, object] = {}
+        self.pipelines: dict[str, object] = {}  # package name -> loaded pipeline
         for lang_name, model in policy.languages.ner_models.items():
-            if model not in loaded:
-                loaded[model] = load_ner(model, f"languages.ner_models.{lang_name}")
-            self.nlps[lang_name.casefold()] = loaded[model]
+            if model not in self.pipelines and model not in self.nlps.values():
+                check_ner(model, f"languages.ner_models.{lang_name}")
+            self.nlps[lang_name.casefold()] = model
             self.model_names[lang_name] = model
         if not self.nlps:
             raise UsageError("policy languages.ner_models is empty: name at least one spaCy model")
         self._codes = {language_code(n): n for n in self.nlps if language_code(n)}
+        self.model_load_s: dict[str, float] = {}
+        first, _ = self.route(policy.languages.fallback_language)
+        self._pipeline(first or next(iter(self.nlps)))
         # English word index only: the French one costs ~2 s of start-up per worker
         load_dictionary(
             sorted({m for n, m in self.model_names.items() if language_code(n) == "en"})
@@ -185,9 +206,24 @@ class Detector:
     def has_ner(self, language: str | None) -> bool:
         return bool(self.route(language)[0])
 
+    def _pipeline(self, lang: str):
+        """The loaded spaCy pipeline for a routing key, loading its package on first use."""
+        model = self.nlps[lang]
+        nlp = self.pipelines.get(model)
+        if nlp is None:
+            started = time.perf_counter()
+            nlp = self.pipelines[model] = load_ner(model, f"languages.ner_models.{lang}")
+            self.model_load_s[model] = round(time.perf_counter() - started, 3)
+            log.info("loaded spaCy model %s in %.1fs", model, self.model_load_s[model])
+        return nlp
+
     # ------------------------------------------------------------------ public API
     def detect(self, records: Sequence[Record]) -> list[Detection | RecordError]:
         """Detect spans in each record; a record that fails gets a RecordError, never spans."""
+        # Models load outside the per-record isolation: a model that fails to load fails
+        # the shard (retried, then the run), it never quarantines the records.
+        for lang in {self.route(r.language)[0] for r in records} - {""}:
+            self._pipeline(lang)
         try:
             return self._detect_batch(records)
         except Exception as err:  # noqa: BLE001 - isolate the failing record(s)
@@ -251,6 +287,8 @@ class Detector:
 
         self._run_ner(list(pending.values()))
         for task in pending.values():
+            if PERSON in self.entities:
+                task.findings.extend(listed_names(task.text, task.findings))
             task.findings = _dedupe_findings(task.findings)
             if self.cache_enabled:
                 self.cache[task.key] = task.findings
@@ -269,7 +307,7 @@ class Detector:
                     Span(index, f.start, f.end, f.entity_type, f.recognizer, f.score)
                     for f in findings
                 )
-            texts = [m.content for m in record.messages]
+            texts = [detection_view(m.content) for m in record.messages]
             spans.extend(propagate(texts, spans, self.thresholds))
             spans = _merge_adjacent_names(texts, _dedupe(spans), self.thresholds.get(PERSON, 0.5))
             results.append(Detection(spans=spans, ner_coverage=bool(lang)))
@@ -278,7 +316,7 @@ class Detector:
     # ------------------------------------------------------------------ per message
     def _rules(self, task: _Task, code: str | None) -> None:
         """Patterns and name rules for one message; queue its NER fragments."""
-        text = task.text
+        text = detection_view(task.text)
         ctx = TextContext(language=code, phone_regions=phone_regions(code))
         found: list[Finding] = []
         for recognizer in self.patterns:
@@ -301,7 +339,7 @@ class Detector:
             allowed = prose + literal
             whole_prose = len(prose) == 1 and prose[0] == (0, len(text)) and not literal
             for rule in self.name_rules:
-                for f in rule.find(text):
+                for f in rule.find(text, code):
                     if (
                         f.recognizer == "CodeKeyNames"
                         or whole_prose
@@ -348,7 +386,7 @@ class Detector:
             for offset, fragment in task.fragments:
                 by_lang.setdefault(task.lang, []).append((task, offset, fragment))
         for lang, items in by_lang.items():
-            nlp = self.nlps[lang]
+            nlp = self._pipeline(lang)
             texts = [frag for _, _, frag in items]
             self.stats["ner_chars"] += sum(map(len, texts))
             want_person = PERSON in self.ner_entities
@@ -380,6 +418,19 @@ class Detector:
                     )
             for task, _, _ in items:
                 task.fragments = []
+
+
+_ESCAPED_BREAK = re.compile(r"\\[nrt]")
+
+
+def detection_view(text: str) -> str:
+    """The text as detection reads it: escaped line breaks ("\\n" as two characters, as in
+    JSON or code pasted into a chat) become a space and a real break, so "\\nLavinia" is
+    the word "Lavinia" on a new line. Same length, so every offset is an offset into the
+    original text."""
+    if "\\" not in text:
+        return text
+    return _ESCAPED_BREAK.sub(lambda m: " \n" if m.group()[1] != "t" else " \t", text)
 
 
 def _dedupe_findings(findings: list[Finding]) -> list[Finding]:

@@ -68,6 +68,9 @@ chatbot human bro sis honey darling sweetie love babe
 _PLACEHOLDER_WORDS = "NAME EMAIL PHONE ADDRESS IP CREDIT_CARD IBAN ID URL PERSON LOCATION".split()
 
 _STOP_LANGS = ("en", "fr", "de", "es", "it", "pt", "nl")
+# The world name list is large and permissive: it also drops stop words of these languages.
+_WORLD_STOP_LANGS = _STOP_LANGS + ("sv", "da", "nb", "fi", "pl", "cs", "sk", "sl", "hr", "sr", "ro",
+                                   "hu", "tr", "id", "ca", "lt", "lv", "et")  # fmt: skip
 
 
 def _read(name: str) -> frozenset[str]:
@@ -78,6 +81,25 @@ def _read(name: str) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
     return _read("first_names.txt")
+
+
+@lru_cache(maxsize=1)
+def world_given_names() -> frozenset[str]:
+    """Given names of ~50 countries (gender-guesser's copy of Jörg Michael's name dictionary,
+    about 45,000 names), case-folded, without stop words of the languages above and without
+    ambiguous ones. The census list covers the US; chat users come from everywhere.
+
+    Used for Title-case words only: many of these names are everyday lower-case words in
+    some language, while a capitalised one mid-sentence is most often the name."""
+    from gender_guesser.detector import Detector as NameDictionary
+
+    common = not_names() | _stop_words(_WORLD_STOP_LANGS)
+    names = NameDictionary(case_sensitive=False).names
+    return frozenset(
+        f
+        for n in names
+        if len(f := fold(n)) >= 3 and f.isalpha() and f not in common and f not in AMBIGUOUS_GIVEN
+    )
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +126,11 @@ def surnames() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
+    return _stop_words(_STOP_LANGS)
+
+
+@lru_cache(maxsize=32)
+def _stop_words(languages: tuple[str, ...]) -> frozenset[str]:
     # Read spacy/lang/XX/stop_words.py directly: importing the language package would build
     # its tokenizer exceptions (seconds for French) just to get a word list.
     import importlib.util
@@ -112,7 +139,7 @@ def stop_words() -> frozenset[str]:
 
     words: set[str] = set()
     root = Path(spacy.__file__).parent / "lang"
-    for code in _STOP_LANGS:
+    for code in languages:
         path = root / code / "stop_words.py"
         spec = importlib.util.spec_from_file_location(f"_redact_stop_words_{code}", path)
         if spec is None or spec.loader is None:  # pragma: no cover - spaCy always ships these
@@ -121,6 +148,19 @@ def stop_words() -> frozenset[str]:
         spec.loader.exec_module(module)
         words |= set(module.STOP_WORDS)
     return frozenset(w.casefold() for w in words)
+
+
+@lru_cache(maxsize=32)
+def not_names_in(language: str | None) -> frozenset[str]:
+    """`not_names` for text of one language: English stop words and that language's only.
+
+    "Sean" and "Ben" are names in English text and stop words in Spanish and Dutch; "Dan"
+    opens Dutch sentences. Unknown language: every list (the safe side)."""
+    if language is None or language not in _STOP_LANGS:
+        return not_names()
+    words = set(_CHAT_COMMON.split()) | _stop_words(tuple(dict.fromkeys(("en", language))))
+    words |= {w.casefold() for w in _PLACEHOLDER_WORDS}
+    return frozenset(words | {fold(w) for w in words})
 
 
 @lru_cache(maxsize=1)
@@ -151,14 +191,28 @@ def _parts(word: str) -> list[str]:
 
 
 def is_given(word: str) -> bool:
-    """A known given name that is not also an everyday word (hyphenated: any part)."""
+    """A known given name that is not also an everyday word (hyphenated: any part): from the
+    census list in any case, from the world list when capitalised."""
     names, common = given_names(), not_names()
-    return any(p in names and p not in AMBIGUOUS_GIVEN and p not in common for p in _parts(word))
+    if any(p in names and p not in AMBIGUOUS_GIVEN and p not in common for p in _parts(word)):
+        return True
+    return is_world_given(word)
+
+
+def is_world_given(word: str) -> bool:
+    """A Title-case word that is a given name somewhere in the world (any part if hyphenated)."""
+    return _shape_title(word) and any(p in world_given_names() for p in _parts(word))
+
+
+def _shape_title(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper()
 
 
 def is_name_word(word: str) -> bool:
     """A given name or surname, ambiguity aside (for extending a name already found)."""
     stop = stop_words()
+    if is_world_given(word):
+        return True
     return any((p in given_names() or p in surnames()) and p not in stop for p in _parts(word))
 
 

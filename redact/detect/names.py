@@ -27,8 +27,10 @@ from redact.detect.lexicon import (
     is_name_word,
     is_word_not_name,
     not_names,
+    not_names_in,
     stop_words,
     surnames,
+    world_given_names,
 )
 from redact.records import PERSON
 
@@ -62,6 +64,12 @@ _INVERSION = regex.compile(
     r"(?i)-(?:t-)?(?:tu|vous|il|elle|ils|elles|je|moi|toi|nous|on|le|la|les|lui|leur|y|en|ce)$"
 )
 _TRAIL = regex.compile(r"(?:['’]s)?[\s\W]*$")
+
+
+# Languages that capitalise every noun: a capitalised word there says little.
+_NOUN_CAPITALISING = frozenset({"de", "lb"})
+# What precedes the first word of a sentence, line or quotation.
+_SENTENCE_OPENERS = frozenset(".!?:;\n\"“”«»'‘’([{-–—*•>#|")
 
 
 def _shape(word: str) -> str:
@@ -196,11 +204,12 @@ class GazetteerNames:
 
     def __init__(self):
         self._given = given_names()
+        self._world = world_given_names()
         self._surnames = surnames()
         self._common = not_names()
         self._stop = stop_words()
 
-    def find(self, text: str) -> list[Finding]:
+    def find(self, text: str, language: str | None = None) -> list[Finding]:
         words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
         out: list[Finding] = []
         i = 0
@@ -208,10 +217,18 @@ class GazetteerNames:
             s, e, w = words[i]
             f = fold(w)
             parts = [p for p in f.split("-") if p]
+            shape = _shape(w)
             if len(w) < 3 or not any(len(p) >= 3 and p in self._given for p in parts):
+                if shape == "title" and any(len(p) >= 3 and p in self._world for p in parts):
+                    j = self._world_name_end(text, words, i, language)
+                    if j is not None:
+                        out.append(
+                            Finding(s, words[j][1], PERSON, self.name, 0.7 if j > i else 0.6)
+                        )
+                        i = j + 1
+                        continue
                 i += 1
                 continue
-            shape = _shape(w)
             if shape == "title" and looks_like_identifier(w):
                 i += 1
                 continue
@@ -246,7 +263,8 @@ class GazetteerNames:
             if (shape == "lower" or (not full and shape != "upper")) and is_word_not_name(w):
                 i += 1  # "season", "margot" (a magpie) alone are words; "Margot Pinto" is a name
                 continue
-            ambiguous = all(p in AMBIGUOUS_GIVEN or p in self._common or len(p) < 3 for p in parts)
+            common = not_names_in(language)
+            ambiguous = all(p in AMBIGUOUS_GIVEN or p in common or len(p) < 3 for p in parts)
             if ambiguous and (
                 shape == "lower" or not (full and fold(words[j][2]) in self._surnames)
             ):
@@ -260,14 +278,55 @@ class GazetteerNames:
             i = j + 1
         return out
 
+    def _world_name_end(
+        self, text: str, words: list[tuple[int, int, str]], i: int, language: str | None
+    ) -> int | None:
+        """Index of the last word of a name headed by a given name of the world list, or None.
+
+        That list is large and holds everyday words of some language ("Bitte", "Vero"), so
+        a word from it alone needs support: a following capitalised surname-like word
+        ("Pertti Palander"), or, alone, a place mid-sentence where a capital means a name
+        ("ask Tuomo", "said Lasse to"), never at the start of a sentence or line. In German,
+        where every noun is capitalised, only a known surname after it counts."""
+        s, _, w = words[i]
+        if looks_like_identifier(w):
+            return None
+        if i + 1 < len(words):
+            ns, _, nw = words[i + 1]
+            nf = fold(nw)
+            capitalised = (
+                text[words[i][1] : ns] == " "
+                and _shape(nw) == "title"
+                and len(nw) > 2
+                and nf not in self._stop
+                and nf not in self._common
+                and not looks_like_identifier(nw)
+            )
+            known = nf in self._surnames or nf in self._given or nf in self._world
+            if capitalised and (
+                known or (language not in _NOUN_CAPITALISING and not is_dictionary_word(nw))
+            ):
+                return i + 1
+        if language in _NOUN_CAPITALISING:
+            return None
+        before = text[:s].rstrip(" \t")
+        if not before or before[-1] in _SENTENCE_OPENERS:
+            return None
+        return i
+
 
 _TITLES = (
     r"Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Fr|Hr|M|Mme|Mlle|Monsieur|Madame|Señor|Señora|"
     r"Señorita|Sr|Sra|Srta|Don|Doña|Sig|Sig\.ra|Signor|Signora|Dott|Dott\.ssa|Dona|Meneer|Mevrouw|"
     r"Dhr|Mevr|Pan|Pani|Capt|Captain|Rev|Lord|Lady"
 )
+# Written in lower case too in chat ("ask ms. Kowalska"); not the short or everyday ones.
+_TITLES_ANY_CASE = (
+    r"mr|mrs|ms|miss|dr|prof|madam|herr|frau|mme|mlle|monsieur|madame|señor|señora|señorita|sra|"
+    r"srta|signor|signora|dott|meneer|mevrouw|dhr|mevr|pani"
+)
 _TITLE_NAME = regex.compile(
-    rf"(?<![\p{{L}}.])(?:{_TITLES})\.?[ \t]+((?:\p{{Lu}}\.[ \t]?)?\p{{Lu}}[\p{{L}}\p{{M}}'’\-]+(?:[ \t]+\p{{Lu}}[\p{{L}}\p{{M}}'’\-]+){{0,2}})"
+    rf"(?<![\p{{L}}.])(?:{_TITLES}|(?i:{_TITLES_ANY_CASE}))\.?[ \t]+((?:\p{{Lu}}\.[ \t]?)?\p{{Lu}}[\p{{L}}\p{{M}}'’\-]+(?:[ \t]+\p{{Lu}}[\p{{L}}\p{{M}}'’\-]+){{0,2}})"
 )
 
 
@@ -276,7 +335,7 @@ class TitleNames:
 
     name = "TitleNames"
 
-    def find(self, text: str) -> list[Finding]:
+    def find(self, text: str, language: str | None = None) -> list[Finding]:
         out = []
         common = not_names()
         for m in _TITLE_NAME.finditer(text):

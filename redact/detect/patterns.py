@@ -39,7 +39,10 @@ class TextContext:
 
 def _context_before(text: str, start: int, width: int = 40) -> str:
     line_start = text.rfind("\n", 0, start) + 1
-    return text[max(line_start, start - width) : start].casefold()
+    before = text[max(line_start, start - width) : start]
+    # JSON-escaped text pasted into a chat keeps literal "\n": a line break all the same
+    escaped = max(before.rfind("\\n"), before.rfind("\\t"))
+    return before[escaped + 2 if escaped >= 0 else 0 :].casefold()
 
 
 # --------------------------------------------------------------------------- email / URL
@@ -274,8 +277,9 @@ _DATE_LIKE = re.compile(
 _SSN_LIKE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.]")
 _YEAR_GROUP = re.compile(r"(?<!\d)(?:19[5-9]\d|20[0-4]\d)(?!\d)")
+# Used with .match(text, pos): no "^" (it would only ever match at the start of the text).
 _PHONE_CUES_AFTER = re.compile(
-    r"^[ \t]*[-(]?[ \t]*(?:office|fax|mobile|cell|home|work|tel|phone|landline|direct|main|"
+    r"[ \t]*[-(]?[ \t]*(?:office|fax|mobile|cell|home|work|tel|phone|landline|direct|main|"
     r"bureau|portable|mobil|privat|handy|casa|móvil|celular|oficina|ufficio)\b",
     re.IGNORECASE,
 )
@@ -385,6 +389,8 @@ class PhoneRecognizer:
             return None
         if text[start + len(value) : start + len(value) + 1] == ":":
             return None  # a time follows: "2010-12-15 19:30"
+        if re.fullmatch(r"\d{1,4}\.\d+", stripped):
+            return None  # a decimal number: coordinates (39.710185), seconds (46.680956)
         if re.fullmatch(r"[\d.]+", stripped):
             groups = stripped.split(".")
             if len(groups) >= 3 and any(len(g) == 1 for g in groups):

@@ -103,6 +103,7 @@ class ShardProcessor:
 
     def process(self, plan: ShardPlan) -> dict[str, Any]:
         started = time.perf_counter()
+        models_before = set(self.detector.model_load_s)
         data = DataStream(self.store, f"data/{plan.name}.parquet")
         streams: dict[str, DataStream | ParquetStream] = {
             "data": data,
@@ -133,6 +134,9 @@ class ShardProcessor:
             "files": files,
             "seconds": round(time.perf_counter() - started, 3),
         }
+        loaded = {m: s for m, s in self.detector.model_load_s.items() if m not in models_before}
+        if loaded:  # spaCy packages this shard loaded (on first use), seconds (within "seconds")
+            marker["models_loaded_s"] = loaded
         if self.worker is not None:
             marker["worker"] = dict(self.worker)
         self.store.write_json(marker_rel(plan), marker)  # last: the shard is done

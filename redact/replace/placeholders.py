@@ -103,11 +103,41 @@ def select_spans(
     )
     chosen: list[Span] = []
     for span in candidates:
-        if any(span.overlaps(t) for t in taken) or any(span.overlaps(c) for c in chosen):
+        blocking = [o for o in (*taken, *chosen) if span.overlaps(o)]
+        if not blocking:
+            chosen.append(span)
             continue
-        chosen.append(span)
+        # A partial overlap keeps the rest of the weaker span ("Stephanie Stevenson Apt" as
+        # PERSON beside the address "Apt. 189 ..."): dropping it whole would leak the name.
+        for start, end in _free_parts(texts[span.message_index], span, blocking):
+            chosen.append(Span(span.message_index, start, end, span.entity_type,
+                               span.recognizer, span.score))  # fmt: skip
     chosen.sort(key=lambda s: (s.message_index, s.start))
     return chosen
+
+
+def _free_parts(text: str, span: Span, blocking: Sequence[Span]) -> list[tuple[int, int]]:
+    """Pieces of `span` outside the blocking spans, trimmed to whole words with 2+ letters or
+    digits; a piece that starts or ends inside a word is dropped."""
+    pieces, cursor = [], span.start
+    for other in sorted(blocking, key=lambda o: o.start):
+        if other.start > cursor:
+            pieces.append((cursor, min(other.start, span.end)))
+        cursor = max(cursor, other.end)
+    if cursor < span.end:
+        pieces.append((cursor, span.end))
+    out = []
+    for start, end in pieces:
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if sum(c.isalnum() for c in text[start:end]) < 2:
+            continue
+        if (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue
+        out.append((start, end))
+    return out
 
 
 def _name_part_owners(texts: Sequence[str], spans: Sequence[Span]) -> dict[str, str]:
