@@ -143,6 +143,9 @@ def test_titles_skip_common_words():
         ("Qu'en penses-tu ?", []),
         ("Will Smith acted", ["Will Smith"]),
         ("Will you help?", []),
+        ("Write to Esther da Conceição today", ["Esther da Conceição"]),
+        ("Mohamed van Bernicia wrote", ["Mohamed van Bernicia"]),
+        ("Maria da", ["Maria"]),
     ],
 )
 def test_gazetteer(text, expected):
@@ -180,6 +183,17 @@ def test_world_given_names_need_support(text, language, expected):
 )
 def test_stop_words_of_other_languages_do_not_hide_names(text, language, expected):
     assert names(GazetteerNames(), text, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("Hoi, mijn naam is Ella van de Ven. Voor", "nl", ["Ella van de Ven"]),
+        ("Soy ella y tú", "es", []),  # "ella" is "she" in Spanish text
+    ],
+)
+def test_cues_with_particles_and_record_language(cues, text, language, expected):
+    assert names(cues, text, language) == expected
 
 
 @pytest.mark.parametrize(

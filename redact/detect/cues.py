@@ -20,6 +20,7 @@ from redact.detect.lexicon import (
     is_given,
     is_word_not_name,
     not_names,
+    not_names_in,
     stop_words,
 )
 from redact.detect.names import looks_like_identifier
@@ -27,7 +28,7 @@ from redact.records import PERSON
 
 _NAME_WORD = r"\p{L}[\p{L}\p{M}'’\-]*\p{L}|\p{Lu}"
 _ELISION = regex.compile(r"^\p{L}['’]\p{Ll}")  # I'm, l'homme, d'accord (not O'Brien)
-_NAME_SEQ = rf"(?P<name>(?:{_NAME_WORD})(?:[ \t]+(?:{_NAME_WORD})){{0,2}})"
+_NAME_SEQ = rf"(?P<name>(?:{_NAME_WORD})(?:[ \t]+(?:{_NAME_WORD})){{0,3}})"
 
 _STRONG = (
     r"my name is|my name's|my full name is|my first name is|my last name is|my surname is|"
@@ -111,6 +112,16 @@ _INITIAL_NAME = regex.compile(
 )
 
 
+def _capital_after_particles(words: list, k: int) -> bool:
+    """Whether the particles from words[k] on ("van de") lead to a capitalised word."""
+    for m in words[k + 1 :]:
+        if m.group()[:1].isupper():
+            return True
+        if fold(m.group()) not in NAME_PARTICLES:
+            return False
+    return False
+
+
 class ContextCueNames:
     name = "ContextCueNames"
 
@@ -119,27 +130,20 @@ class ContextCueNames:
         self._stop = stop_words()
 
     def _accept_words(
-        self, text: str, start: int, value: str, strong: bool
+        self, text: str, start: int, value: str, strong: bool, language: str | None = None
     ) -> tuple[int, int] | None:
+        # stop words of the record's language (and English) only: "Ella" is a name in
+        # Dutch or English text and the Spanish "she"
+        common = not_names_in(language) if language else self._common | self._stop
         words = list(regex.finditer(_NAME_WORD, value))
         kept = []
         for k, m in enumerate(words):
             w = m.group()
             f = w.casefold()
-            if (
-                k > 0
-                and fold(w) in NAME_PARTICLES
-                and k + 1 < len(words)
-                and words[k + 1].group()[:1].isupper()
-            ):
-                kept.append(m)  # "van", "de", "da" inside a name
+            if k > 0 and fold(w) in NAME_PARTICLES and _capital_after_particles(words, k):
+                kept.append(m)  # "van", "de", "da" inside a name ("Ella van de Ven")
                 continue
-            if (
-                f in self._common
-                or f in self._stop
-                or looks_like_identifier(w)
-                or _ELISION.match(w)
-            ):
+            if f in common or looks_like_identifier(w) or _ELISION.match(w):
                 break
             capital = w[:1].isupper()
             if k == 0 and not strong:
@@ -181,13 +185,13 @@ class ContextCueNames:
             strong = cue.group("strong") is not None
             if cue.group("verb") is not None and not is_given(m.group("name").split()[0]):
                 continue
-            span = self._accept_words(text, m.start("name"), m.group("name"), strong)
+            span = self._accept_words(text, m.start("name"), m.group("name"), strong, language)
             if span:
                 out.append(Finding(span[0], span[1], PERSON, self.name, 0.85 if strong else 0.7))
         for cue in _LABEL.finditer(text):
             m = regex.match(_NAME_SEQ, text[cue.end() : cue.end() + 80])
             if m:
-                span = self._accept_words(text, cue.end() + m.start("name"), m.group("name"), False)
+                span = self._accept_words(text, cue.end() + m.start("name"), m.group("name"), False, language)
                 if span:
                     out.append(Finding(span[0], span[1], PERSON, "LabelNames", 0.75))
         if ":" in text:
@@ -200,7 +204,7 @@ class ContextCueNames:
             if self._plain_name_word(words[0]) and self._plain_name_word(words[-1]):
                 out.append(Finding(m.start("name"), m.end("name"), PERSON, "InitialNames", 0.7))
         for m in _SIGNOFF_RE.finditer(text):
-            span = self._accept_words(text, m.start("name"), m.group("name"), True)
+            span = self._accept_words(text, m.start("name"), m.group("name"), True, language)
             if span:
                 out.append(Finding(span[0], span[1], PERSON, "SignOffNames", 0.8))
         if "=" in text or ":" in text or "<" in text:
@@ -217,7 +221,7 @@ class ContextCueNames:
                     and not is_given(words[0])
                 ):
                     continue
-                span = self._accept_words(text, vstart, value, True)
+                span = self._accept_words(text, vstart, value, True, language)
                 if span:
                     out.append(Finding(span[0], span[1], PERSON, "CodeKeyNames", 0.8))
         return out

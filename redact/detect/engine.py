@@ -31,6 +31,7 @@ import regex
 
 from policies.model import Policy
 from redact.detect.addresses import StreetAddressRecognizer
+from redact.detect.answers import answered_names
 from redact.detect.chunking import windows
 from redact.detect.code import in_ranges, ner_regions
 from redact.detect.cues import ContextCueNames
@@ -308,6 +309,8 @@ class Detector:
                     for f in findings
                 )
             texts = [detection_view(m.content) for m in record.messages]
+            if PERSON in self.entities:
+                spans.extend(answered_names(texts))
             spans.extend(propagate(texts, spans, self.thresholds))
             spans = _merge_adjacent_names(texts, _dedupe(spans), self.thresholds.get(PERSON, 0.5))
             results.append(Detection(spans=spans, ner_coverage=bool(lang)))

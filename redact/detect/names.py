@@ -237,13 +237,14 @@ class GazetteerNames:
             while j + 1 < len(words) and j - i < 2:
                 ns, ne, nw = words[j + 1]
                 gap = text[words[j][1] : ns]
+                nf = fold(nw)
                 if (
                     gap not in (" ", "-")
                     or _shape(nw) != shape
                     and not (shape == "title" and nw.isupper())
+                    and not (shape == "title" and nf in NAME_PARTICLES)  # "Esther da Conceição"
                 ):
                     break
-                nf = fold(nw)
                 if (
                     nf in NAME_PARTICLES
                     and j + 2 < len(words)
