@@ -191,7 +191,9 @@ class ContextCueNames:
         for cue in _LABEL.finditer(text):
             m = regex.match(_NAME_SEQ, text[cue.end() : cue.end() + 80])
             if m:
-                span = self._accept_words(text, cue.end() + m.start("name"), m.group("name"), False, language)
+                span = self._accept_words(
+                    text, cue.end() + m.start("name"), m.group("name"), False, language
+                )
                 if span:
                     out.append(Finding(span[0], span[1], PERSON, "LabelNames", 0.75))
         if ":" in text:
