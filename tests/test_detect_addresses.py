@@ -90,6 +90,29 @@ def test_not_addresses(rec, text):
     assert found(rec, text) == []
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("PSC 3412, Box 5242\nAPO AP 64906", ["PSC 3412, Box 5242\nAPO AP 64906"]),
+        ("I now live in Unit 3848 Box 3726 | DPO AE 09012 ok", ["Unit 3848 Box 3726 | DPO AE 09012"]),
+        ("USNS Fenstermacher\nFPO AA 12345", ["USNS Fenstermacher\nFPO AA 12345"]),
+        ("Send it to P.O. Box 178, Springfield, IL 62704", ["P.O. Box 178, Springfield, IL 62704"]),
+        ("Postfach 10 20 30, 10115 Berlin", ["Postfach 10 20 30, 10115 Berlin"]),
+        # a street word and a house number after "lives on", "is at"
+        ("The bus station is on Orrspelsv 49", ["Orrspelsv 49"]),
+        ("He lives on the north side of Odra 60.", ["Odra 60"]),
+        ("The restaurant is at 6283 Skogarlond 53", ["6283 Skogarlond 53"]),
+        # not addresses: everyday words before the number, no cue
+        ("We meet at Gate 5", []),
+        ("It is in Chapter 3 of the book", []),
+        ("Python is at version 3", []),
+        ("Box 5 of 10", []),
+    ],
+)  # fmt: skip
+def test_po_boxes_military_mail_and_cued_street_numbers(rec, text, expected):
+    assert found(rec, text) == expected
+
+
 def test_house_number_street_number_needs_a_cue(rec):
     assert found(rec, "The score was 637 Strojírenská 1006 wow") == []
     text = "Our offices are located at 637 Strojírenská 1006, Svratka"

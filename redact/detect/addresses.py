@@ -18,6 +18,7 @@ import re
 import regex
 
 from redact.detect.findings import Finding
+from redact.detect.lexicon import is_dictionary_word
 from redact.records import STREET_ADDRESS
 
 _EN_TYPES = (
@@ -177,7 +178,8 @@ _NUM_WORDS_NUM = regex.compile(
 _ADDRESS_CUE = regex.compile(
     r"(?i)(?:address|adresse|dirección|direccion|indirizzo|endereço|adres|located|location|lives|"
     r"live|living|reside|resides|ship|send|sent|deliver|return|mail|post|office|offices|street|"
-    r"road|corner|moved|move|visit|find us|wohne|habite|vivo|abito|moro|woon)\b[^\n]{0,40}$"
+    r"road|corner|moved|move|visit|find us|wohne|habite|vivo|abito|moro|woon|"
+    r"(?:is|are|was|were) (?:at|on))\b[^\n]{0,40}$"
 )
 _LEADING_NUMBER = regex.compile(r"(?<![\w.\-/])\d{1,6}[ \t]+$")
 _POSTCODE_TAIL = regex.compile(
@@ -187,6 +189,30 @@ _LEADING_UNIT = regex.compile(
     r"(?i:flat|studio|apartment|apt\.?|unit|suite|level|h\.?[ \t]?no\.?|house[ \t]no\.?|flat[ \t]no\.?)[ \t]*[\w\-]{1,5}[ \t]*(?:,|\n|\|)?[ \t]*$"
 )
 _UNIT_RE = regex.compile(_UNIT)
+# Post-office boxes and US military mail: "P.O. Box 178", "Postfach 10 20 30", "Apartado
+# 1234", "PSC 3412, Box 5242", "Unit 3848 Box 3726", "USNS Fenstermacher", then "APO AE 09012".
+_PO_BOX = regex.compile(
+    r"(?<![\w.])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]office[ \t]box|postfach|apartado(?:[ \t]de[ \t]"
+    r"correos)?|casella[ \t]postale|caixa[ \t]postal|boîte[ \t]postale|postbus|skrytka[ \t]pocztowa)"
+    r"[ \t]*(?:no\.?[ \t]*)?\d[\d \t]{0,10}\d?"
+    r"|(?:PSC|Unit|CMR)[ \t]\d{1,5},?[ \t]Box[ \t]\d{1,5}"
+    r"|(?:USNS|USNV|USS|USCGC)[ \t]\p{Lu}[\p{L}'’\-]+(?:[ \t]\p{Lu}[\p{L}'’\-]+)?)"
+    r"(?:[ \t]*(?:,|\n|\|)?[ \t]*(?:FPO|APO|DPO)[ \t]A[AEP][ \t]\d{5})?(?![\w])"
+)
+# After "lives on", "is at", "located at": a capitalised street word and a house number
+# ("The bus station is on Orrspelsv 49", "He lives on Odra 60"); never one of these (and
+# never an English dictionary word, when the dictionary is loaded).
+_NUMBERED_THINGS = frozenset(
+    """gate level floor room chapter section page step stage part version item line table figure
+    phase round season episode volume platform terminal track lane row seat box unit building
+    block grade class year week day hour minute level day module lesson exercise question
+    problem task test case rule article verse act scene slide tier""".split()
+)
+_CUED_NAME_NUMBER = regex.compile(
+    r"(?i:\b(?:live|lives|lived|living|located|situated|is|are|stay|stays|staying|meet|ship|send|"
+    r"deliver|address)\b[^\n.!?]{0,25}?\b(?:at|on|in|to|of))[ \t]+"
+    r"(?P<street>\p{Lu}[\p{L}'’\-]{3,}\.?[ \t]\d{1,5}[A-Za-z]?)(?![\w.,]\d|\w)"
+)
 _DIGIT = re.compile(r"\d")
 
 
@@ -245,17 +271,7 @@ class StreetAddressRecognizer:
                     or _POSTCODE_TAIL.match(text, end)
                 ):
                     continue
-                unit = _UNIT_RE.match(text, end)
-                if unit and unit.end() > end:
-                    end = unit.end()
-                best = end
-                for tail in _TAILS:
-                    t = tail.match(text, end)
-                    if t and t.end() > best:
-                        best = t.end()
-                if best > end:
-                    score = min(0.9, score + 0.15)
-                end = best
+                start, end, score = self._with_tail(text, start, end, score)
                 number = _LEADING_NUMBER.search(text[max(0, start - 10) : start])
                 if number:
                     start = max(0, start - 10) + number.start()  # "60733 Paul-Nevermann-Platz 47"
@@ -263,7 +279,28 @@ class StreetAddressRecognizer:
                 if lead:
                     start = max(0, start - 30) + lead.start()
                 raw.append((start, end, score))
+        for m in _PO_BOX.finditer(text):
+            raw.append(self._with_tail(text, m.start(), m.end(), 0.7))
+        for m in _CUED_NAME_NUMBER.finditer(text):
+            word = m.group("street").split()[0].rstrip(".")
+            folded = word.casefold()
+            if folded in self._stop or folded in _NUMBERED_THINGS or is_dictionary_word(word):
+                continue  # "is at Level 3", "meet at Gate 5"
+            raw.append(self._with_tail(text, m.start("street"), m.end("street"), 0.6))
         return [Finding(s, e, self.entity, self.name, sc) for s, e, sc in _merge(raw)]
+
+    @staticmethod
+    def _with_tail(text: str, start: int, end: int, score: float) -> tuple[int, int, float]:
+        """Extend a match by a following unit and the longest locality/postcode tail."""
+        unit = _UNIT_RE.match(text, end)
+        if unit and unit.end() > end:
+            end = unit.end()
+        best = end
+        for tail in _TAILS:
+            t = tail.match(text, end)
+            if t and t.end() > best:
+                best = t.end()
+        return start, best, min(0.9, score + 0.15) if best > end else score
 
 
 def _merge(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
