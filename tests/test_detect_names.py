@@ -146,6 +146,7 @@ def test_titles_skip_common_words():
         ("Write to Esther da Conceição today", ["Esther da Conceição"]),
         ("Mohamed van Bernicia wrote", ["Mohamed van Bernicia"]),
         ("Maria da", ["Maria"]),
+        ("shares of Liberty Braves Group rose", []),  # a company, not a person
     ],
 )
 def test_gazetteer(text, expected):
@@ -210,6 +211,8 @@ def test_cues_with_particles_and_record_language(cues, text, language, expected)
         ("Thanks", None),
         ("API", None),
         ("CLAUDINE WILL CALL", "CLAUDINE"),
+        ("Liberty Mutual Insurance", None),
+        ("Santana Country Club", None),
         ("get_name", None),
         ("Monday", None),
         ("12345", None),

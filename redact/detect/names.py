@@ -141,6 +141,8 @@ class PersonFilter:
             return None
         if any(looks_like_identifier(w) for w in words):
             return None
+        if len(words) > 1 and folded[-1] in _ORG_WORDS:
+            return None  # "Liberty Mutual Insurance", "Santana Country Club": organisations
         if len(words) == 1:
             w = words[0]
             if w.isupper() and len(w) <= 3:
@@ -163,6 +165,9 @@ _ORG_WORDS = frozenset(
     gmbh ag sa sas srl spa bv nv oy ab as kg ltda shares series preference pref gdr adr etf
     technologies technology systems solutions services software labs network networks
     international global industries enterprises products airlines airways motors pharma
+    insurance therapeutics pharmaceuticals biosciences sciences electric energy metals mining
+    resources financial investments bancshares realty properties acquisition acquisitions
+    mutual aktiengesellschaft holding lines logistics communications entertainment
     """.split()
 )
 _INITIAL = regex.compile(r"^\p{Lu}\.?$")
@@ -234,10 +239,14 @@ class GazetteerNames:
                 continue
             # Extend to the right: surname or second given name, same casing, one space apart.
             j = i
+            company = False
             while j + 1 < len(words) and j - i < 2:
                 ns, ne, nw = words[j + 1]
                 gap = text[words[j][1] : ns]
                 nf = fold(nw)
+                if nf in _ORG_WORDS and _shape(nw) != "lower":
+                    company = True  # "Liberty Braves Group": a company, not a person
+                    break
                 if (
                     gap not in (" ", "-")
                     or _shape(nw) != shape
@@ -260,6 +269,9 @@ class GazetteerNames:
                     j += 1
                     continue
                 break
+            if company:
+                i = j + 2
+                continue
             full = j > i
             if (shape == "lower" or (not full and shape != "upper")) and is_word_not_name(w):
                 i += 1  # "season", "margot" (a magpie) alone are words; "Margot Pinto" is a name
