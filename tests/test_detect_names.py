@@ -247,3 +247,20 @@ def test_identifiers():
 def test_org_as_person(span, person):
     text = f"{span} said"
     assert (OrgAsPerson(PersonFilter()).person_span(text, 0, len(span)) is not None) is person
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("письмо для Эммануил Комиссаров, телефон", ["Эммануил Комиссаров"]),
+        ("Белозерова Фаина Ивановна пришла", ["Белозерова Фаина Ивановна"]),
+        ("Тарас Шевченко написав", ["Тарас Шевченко"]),
+        ("Московский Университет и Красная Площадь", []),  # adjectives: places, organisations
+        ("Российская Федерация", []),
+        ("Привет, как дела?", []),
+    ],
+)
+def test_cyrillic_names(text, expected):
+    from redact.detect.names import CyrillicNames
+
+    assert names(CyrillicNames(), text) == expected

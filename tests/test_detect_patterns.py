@@ -136,6 +136,11 @@ def test_national_ids(text, expected):
         ("Office:\n(571)177-7741 fax", "en", ["(571)177-7741"]),
         # JSON-escaped text: a literal backslash-n before the cue
         ("Name: Ann Lee\\nPhone: 0327 9982793", "en", ["0327 9982793"]),
+        # cues in other scripts
+        ("телефон 8 (274) 098-9033, адрес", "ru", ["8 (274) 098-9033"]),
+        ("我的电话是 138 1234 5678。", "zh", ["138 1234 5678"]),
+        # alone on its line in a signature block, grouped like a phone
+        ("С уважением,\nNAME_1\n8 (360) 724-5502\nEMAIL_1", "ru", ["8 (360) 724-5502"]),
     ],
 )
 def test_phone_positives(text, lang, expected):
@@ -155,6 +160,8 @@ def test_phone_positives(text, lang, expected):
         "at 2010-12-15 19:30 exactly",
         "On 2010-01-04 20:06:39.710185 the treaty",
         "phone found at 48.662197, 12.3301 (lat, lon)",
+        "Total:\n1 000 000\n",  # alone on a line but not grouped like a phone
+        "ISBN\n978-3-16-148410-0\n",
     ],
 )
 def test_phone_negatives(text):

@@ -39,7 +39,7 @@ from redact.detect.findings import Finding
 from redact.detect.languages import language_code, phone_regions
 from redact.detect.lexicon import is_dictionary_word, is_name_word, load_dictionary, not_names
 from redact.detect.lists import listed_names
-from redact.detect.names import GazetteerNames, OrgAsPerson, PersonFilter, TitleNames
+from redact.detect.names import CyrillicNames, GazetteerNames, OrgAsPerson, PersonFilter, TitleNames
 from redact.detect.offline import ensure_offline
 from redact.detect.patterns import TextContext, pattern_recognizers
 from redact.detect.propagate import propagate
@@ -186,7 +186,9 @@ class Detector:
         self.person_filter = PersonFilter()
         self.org_as_person = OrgAsPerson(self.person_filter)
         self.name_rules = (
-            [ContextCueNames(), TitleNames(), GazetteerNames()] if PERSON in self.entities else []
+            [ContextCueNames(), TitleNames(), GazetteerNames(), CyrillicNames()]
+            if PERSON in self.entities
+            else []
         )
         self._common = not_names()
         self.cache_enabled = policy.detection.cache_messages

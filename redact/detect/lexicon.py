@@ -67,7 +67,7 @@ chatbot human bro sis honey darling sweetie love babe
 
 _PLACEHOLDER_WORDS = "NAME EMAIL PHONE ADDRESS IP CREDIT_CARD IBAN ID URL PERSON LOCATION".split()
 
-_STOP_LANGS = ("en", "fr", "de", "es", "it", "pt", "nl")
+_STOP_LANGS = ("en", "fr", "de", "es", "it", "pt", "nl", "ru", "uk")
 # The world name list is large and permissive: it also drops stop words of these languages.
 _WORLD_STOP_LANGS = _STOP_LANGS + ("sv", "da", "nb", "fi", "pl", "cs", "sk", "sl", "hr", "sr", "ro",
                                    "hu", "tr", "id", "ca", "lt", "lv", "et")  # fmt: skip

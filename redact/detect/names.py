@@ -380,3 +380,37 @@ def _end_of_words(text: str, start: int, n: int) -> int:
 
 def is_given_or_surname(word: str) -> bool:
     return is_given(word) or is_name_word(word)
+
+
+# Russian, Ukrainian, Belarusian, Bulgarian surnames by their endings ("Морозов", "Белозерова",
+# "Терентьев", "Шевченко", "Петрович"); adjectival endings (-ский/-ская) are left out because
+# place and organisation names share them ("Московский университет").
+_CYR_WORD = r"[А-ЯЁІЇЄҐ][а-яёіїєґ'’]+"
+_CYR_SURNAME = r"[А-ЯЁІЇЄҐ][а-яёіїєґ'’]{2,}(?:ов|ова|ев|ева|ёв|ёва|ин|ина|ын|ына|енко|вич|вна|чна)"
+_CYR_NAME = regex.compile(
+    rf"(?<![\p{{L}}\-])(?:{_CYR_WORD}[ \t]+(?:{_CYR_WORD}[ \t]+)?{_CYR_SURNAME}"
+    rf"|{_CYR_SURNAME}[ \t]+{_CYR_WORD}(?:[ \t]+{_CYR_WORD})?)(?![\p{{L}}\-])"
+)
+_CYR_ADJECTIVE = regex.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие)$")
+
+
+class CyrillicNames:
+    """Full names in Cyrillic script recognised by a surname ending: "Спартак Морозов",
+    "Белозерова Фаина Ивановна". Languages written in Cyrillic have no NER model here."""
+
+    name = "CyrillicNames"
+
+    def find(self, text: str, language: str | None = None) -> list[Finding]:
+        if not _HAS_CYRILLIC.search(text):
+            return []
+        stop = stop_words()
+        out = []
+        for m in _CYR_NAME.finditer(text):
+            words = m.group().split()
+            if any(_CYR_ADJECTIVE.search(w) or w.casefold() in stop for w in words):
+                continue  # "Красная площадь", "Новый Петров"? adjectives are not names
+            out.append(Finding(m.start(), m.end(), PERSON, self.name, 0.7))
+        return out
+
+
+_HAS_CYRILLIC = regex.compile(r"[А-ЯЁІЇЄҐ]")

@@ -268,7 +268,10 @@ class NationalIdRecognizer:
 _PHONE_CUES = re.compile(
     r"(?:\b(?:phone|tel|telephone|mobile|mob|cell|call|text|sms|whatsapp|fax|contact|reach|dial|ring|"
     r"number|nummer|numéro|numero|número|telefon|téléphone|teléfono|telefono|telefone|handy|portable|"
-    r"móvil|celular|cellulare|tél)\b|\btel\.|📞|☎)[^\n]{0,25}$"
+    r"móvil|celular|cellulare|tél)\b|\btel\.|📞|☎|"
+    # other scripts (no \b: CJK has no word boundaries)
+    r"телефон|тел\.|моб\.|мобильный|номер|телефону|τηλ|τηλέφωνο|κινητό|电话|電話|手机|手機|"
+    r"携帯|전화|휴대폰|هاتف|جوال|טלפון|โทร)[^\n]{0,25}$"
 )
 _DATE_LIKE = re.compile(
     r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?)"
@@ -401,6 +404,8 @@ class PhoneRecognizer:
             return None
         cue = bool(_PHONE_CUES.search(_context_before(text, start, 40)))
         cue = cue or bool(_PHONE_CUES_AFTER.match(text, start + len(value)))
+        # alone on its line, grouped like a phone: a signature or contact block
+        cue = cue or (("(" in value or "-" in value) and _alone_on_line(text, start, len(value)))
         international = value.startswith(("+", "00"))
         regions = (None,) if international else ctx.phone_regions
         if cue and not international and not _YEAR_GROUP.search(value):
@@ -425,6 +430,13 @@ class PhoneRecognizer:
                 if phonenumbers.is_possible_number(number):
                     return Finding(start, start + len(value), self.entity, self.name, 0.6)
         return None
+
+
+def _alone_on_line(text: str, start: int, length: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start + length)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return line.strip(" \t\r\\") == text[start : start + length].strip()
 
 
 def _split_runs(value: str) -> list[tuple[str, int]]:
