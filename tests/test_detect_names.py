@@ -212,6 +212,8 @@ def test_cues_with_particles_and_record_language(cues, text, language, expected)
         ("API", None),
         ("CLAUDINE WILL CALL", "CLAUDINE"),
         ("Liberty Mutual Insurance", None),
+        ("ask Élisabeth", "Élisabeth"),
+        ("van Dijk", "van Dijk"),
         ("Santana Country Club", None),
         ("get_name", None),
         ("Monday", None),

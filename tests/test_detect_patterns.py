@@ -72,7 +72,12 @@ def test_small_octets_without_cue_score_below_threshold():
         ("card 4539-1488-0343-6467", ["4539-1488-0343-6467"]),
         ("amex 378282246310005", ["378282246310005"]),
         ("jcb 180022648439350", ["180022648439350"]),
-        ("card 4539 1488 0343 6468 (bad checksum)", []),
+        ("number 4539 1488 0343 6468 (bad checksum)", []),
+        # right after "card": a card number even when its checksum fails (a typo stays PII)
+        ("card 4539 1488 0343 6468 (bad checksum)", ["4539 1488 0343 6468"]),
+        ("Please block card no 639020786021", ["639020786021"]),
+        ("mi tarjeta: 0604 9086 5973 1234", ["0604 9086 5973 1234"]),
+        ("card 0000 0000 0000 0000", []),
         ("order 1234567890123", []),
         ("timestamp 1678901234567", []),
     ],

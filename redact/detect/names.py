@@ -123,6 +123,20 @@ class PersonFilter:
             if end - start < 2:
                 return None
             value = text[start:end]
+        # Lower-case words before a capitalised name are not part of it ("ask Élisabeth",
+        # from a model reading another language); particles stay ("van Dijk" keeps going).
+        words_at = list(WORD.finditer(value))
+        k = 0
+        while (
+            k + 1 < len(words_at)
+            and words_at[k].group().islower()
+            and fold(words_at[k].group()) not in NAME_PARTICLES
+            and words_at[k + 1].group()[:1].isupper()
+        ):
+            k += 1
+        if k:
+            start += words_at[k].start()
+            value = text[start:end]
         common = not_names()
         # Trim common words at the end ("CLAUDINE WILL CALL", "Anna said"), then re-measure.
         matches = list(WORD.finditer(value))

@@ -158,6 +158,14 @@ class CreditCardRecognizer:
 
         self._presidio = _Presidio()
 
+    # Any 12-19 digit run right after "card" counts, checksum or not: a mistyped or
+    # made-up card number a user writes is still what they meant as their card number.
+    CUED = re.compile(
+        r"(?i:\b(?:card|cc|carte|tarjeta|karte|kreditkarte|carta|cartão|kaart|karta)\b"
+        r"(?:[ \t]*(?:no\.?|number|num|nr\.?|#|n°|nº|numéro|número|nummer|numero))?[ \t:#]*)"
+        r"(?P<number>\d(?:[ \-]?\d){11,18})(?![\w\-]|\.\d)"
+    )
+
     def find(self, text: str, ctx: TextContext) -> list[Finding]:
         out = []
         for m in self.PATTERN.finditer(text):
@@ -167,6 +175,12 @@ class CreditCardRecognizer:
                 continue
             if self._presidio.validate_result(m.group()):
                 out.append(Finding(m.start(), m.end(), self.entity, self.name, 1.0))
+        for m in self.CUED.finditer(text):
+            s, e = m.span("number")
+            if len(set(re.sub(r"\D", "", m.group("number")))) > 1 and not any(
+                f.start <= s and e <= f.end for f in out
+            ):
+                out.append(Finding(s, e, self.entity, self.name, 0.6))
         return out
 
 
