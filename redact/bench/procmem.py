@@ -94,10 +94,16 @@ def find_pids(needle: str, root: int | None = None) -> list[int]:
 class ProcessSampler:
     """Poll processes whose command line contains `needle`; remember peak RSS and CPU time."""
 
-    def __init__(self, needle: str, interval: float = 0.2, root: int | None = None):
+    def __init__(
+        self, needle: str, interval: float = 0.5, root: int | None = None, rescan: float = 2.0
+    ):
         self.needle = needle
         self.root = root or os.getpid()
         self.interval = interval
+        # Finding new worker processes walks all of /proc: done every `rescan` seconds only,
+        # since the sampler shares the machine with the workers it measures.
+        self.rescan = rescan
+        self._last_scan = float("-inf")
         self.peak_kib: dict[int, int] = {}
         self.cpu_s: dict[int, float] = {}
         self.cpu_series: dict[int, list[tuple[float, float]]] = {}
@@ -113,13 +119,18 @@ class ProcessSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.sample()
+        self.sample(full=True)
 
     def watch(self, pid: int) -> None:
         self.first_seen.setdefault(pid, time.perf_counter())
 
-    def sample(self) -> None:
-        for pid in set(find_pids(self.needle, self.root)) | set(self.first_seen):
+    def sample(self, full: bool = False) -> None:
+        now = time.perf_counter()
+        found: set[int] = set()
+        if full or now - self._last_scan >= self.rescan:
+            found = set(find_pids(self.needle, self.root))
+            self._last_scan = now
+        for pid in found | set(self.first_seen):
             status = status_kib(pid)
             if "VmHWM" not in status:
                 continue

@@ -298,7 +298,12 @@ def _run(
         finished_now = records_now = 0
         try:
             for marker in run_shards(
-                pending, policy.canonical_json(), key, run_dir_arg, workers_used
+                pending,
+                policy.canonical_json(),
+                key,
+                run_dir_arg,
+                workers_used,
+                progress=not opts.quiet,
             ):
                 done[marker["shard"]] = marker
                 record_shard(marker)

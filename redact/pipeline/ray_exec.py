@@ -103,13 +103,21 @@ def _forwarded_env() -> dict[str, str]:
 
 
 def run_shards(
-    plans: list[ShardPlan], policy_json: str, key: bytes, run_dir: str, workers: int
+    plans: list[ShardPlan],
+    policy_json: str,
+    key: bytes,
+    run_dir: str,
+    workers: int,
+    progress: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Yield each shard's completion marker as it finishes (in completion order)."""
+    """Yield each shard's completion marker as it finishes (in completion order).
+
+    `progress=False` (a quiet run, e.g. under `redact bench`) turns Ray Data's progress
+    reporting off: on a small machine the driver's CPU competes with the workers."""
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = True
+    ctx.enable_progress_bars = progress
     ctx.execution_options.preserve_order = False
     items = [{"plan": json.dumps(p.to_dict())} for p in plans]
     env = _forwarded_env()
