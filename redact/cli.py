@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", metavar="F")
     b.add_argument("--seed", type=int, default=7)
     b.add_argument("--no-baseline", action="store_true")
+    b.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per worker count, interleaved; the median is reported (a shared machine's "
+        "speed drifts)",
+    )
     return p
 
 

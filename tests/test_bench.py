@@ -62,6 +62,16 @@ def test_figures_from_measurements():
     assert "plain Presidio" not in format_table(no_base)
 
 
+def test_repeats_report_the_median_run_of_each_worker_count():
+    runs = [_fake_run(1, 2.0), _fake_run(2, 2.0), _fake_run(1, 4.0), _fake_run(2, 1.0),
+            _fake_run(1, 1.0), _fake_run(2, 1.25)]  # fmt: skip
+    one, two = figures(META, runs, BASELINE)["ours"]
+    assert one["processing_s"] == 2.0 and two["processing_s"] == 1.25  # the medians
+    assert [r["processing_s"] for r in one["repeats"]] == [4.0, 2.0, 1.0]
+    assert two["parallel_efficiency"] == pytest.approx(0.8)
+    assert "3 repeats" in format_table(figures(META, runs, BASELINE))
+
+
 def test_bench_policy_is_the_default_with_smaller_shards(tmp_path):
     path = bench_policy(DEFAULT_POLICY, tmp_path / "p.yaml", 7)
     policy, default = load_policy(path), load_policy(DEFAULT_POLICY)
@@ -95,6 +105,8 @@ def test_bench_usage_errors():
     assert proc.returncode == 2 and "--n" in proc.stderr
     proc = redact_cli("bench", "--n", "3", "--workers", "0", timeout=60)
     assert proc.returncode == 2 and "--workers" in proc.stderr
+    proc = redact_cli("bench", "--n", "3", "--repeat", "0", timeout=60)
+    assert proc.returncode == 2 and "--repeat" in proc.stderr
 
 
 def test_bench_cli_tiny(tmp_path):

@@ -54,8 +54,16 @@ def _say(msg: str) -> None:
 
 
 def run_bench(
-    n: int, workers: list[int], seed: int, baseline: bool = True, policy: Path = DEFAULT_POLICY
+    n: int,
+    workers: list[int],
+    seed: int,
+    baseline: bool = True,
+    policy: Path = DEFAULT_POLICY,
+    repeat: int = 1,
 ) -> dict[str, Any]:
+    """Measure; with `repeat` > 1 every worker count runs that many times, interleaved
+    (1, 2, 1, 2, ...) so that slow and fast spells of a shared machine fall on both, and the
+    report keeps each worker count's median run."""
     from policies.model import load_policy
     from redact.demo_data import write_demo_data
 
@@ -75,28 +83,31 @@ def run_bench(
                 chars += sum(len(m["content"]) for m in conv)
         pol = bench_policy(policy, tmp / "policy.yaml", shard_records)
         runs = []
-        for w in workers:
-            _say(f"bench: redact run with {w} worker(s) over {n} conversations ...")
-            t0 = time.perf_counter()
-            runs.append(
-                _child(
-                    "redact.bench.pipeline_run",
-                    [
-                        "--input",
-                        str(data),
-                        "--output",
-                        str(tmp / f"run-{w}"),
-                        "--policy",
-                        str(pol),
-                        "--workers",
-                        str(w),
-                    ],
-                    tmp / f"run-{w}.json",
-                    f"redact run with {w} worker(s)",
-                    env,
-                )  # fmt: skip
-            )
-            _say(f"bench:   done in {time.perf_counter() - t0:.1f}s")
+        for r in range(repeat):
+            for w in workers:
+                label = f"run-{w}" if repeat == 1 else f"run-{w}-{r + 1}"
+                _say(f"bench: redact run with {w} worker(s) over {n} conversations"
+                     + (f" (repeat {r + 1} of {repeat})" if repeat > 1 else "") + " ...")  # fmt: skip
+                t0 = time.perf_counter()
+                runs.append(
+                    _child(
+                        "redact.bench.pipeline_run",
+                        [
+                            "--input",
+                            str(data),
+                            "--output",
+                            str(tmp / label),
+                            "--policy",
+                            str(pol),
+                            "--workers",
+                            str(w),
+                        ],
+                        tmp / f"{label}.json",
+                        f"redact run with {w} worker(s)",
+                        env,
+                    )  # fmt: skip
+                )
+                _say(f"bench:   done in {time.perf_counter() - t0:.1f}s")
         base = None
         if baseline:
             _say(f"bench: plain Presidio ({model}) over the same {messages} messages ...")
@@ -124,6 +135,7 @@ def run_bench(
         "python": platform.python_version(),
         "policy": _display(policy),
         "shard_records": shard_records,
+        "repeat": repeat,
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }
@@ -149,7 +161,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if any(w < 1 for w in workers):
         raise UsageError(f"--workers must be at least 1, got {' '.join(map(str, workers))}")
     workers = sorted(set(workers))
-    fig = run_bench(args.n, workers, args.seed, baseline=not args.no_baseline)
+    if args.repeat < 1:
+        raise UsageError(f"--repeat must be at least 1, got {args.repeat}")
+    fig = run_bench(args.n, workers, args.seed, baseline=not args.no_baseline, repeat=args.repeat)
     print(format_table(fig))
     if args.json:
         write_json_atomic(fig, Path(args.json))
