@@ -103,7 +103,9 @@ class ShardProcessor:
 
     def process(self, plan: ShardPlan) -> dict[str, Any]:
         started = time.perf_counter()
-        models_before = set(self.detector.model_load_s)
+        # a detector that loads models lazily reports them (stand-in detectors need not)
+        loads: dict[str, float] = getattr(self.detector, "model_load_s", {})
+        models_before = set(loads)
         data = DataStream(self.store, f"data/{plan.name}.parquet")
         streams: dict[str, DataStream | ParquetStream] = {
             "data": data,
@@ -134,7 +136,7 @@ class ShardProcessor:
             "files": files,
             "seconds": round(time.perf_counter() - started, 3),
         }
-        loaded = {m: s for m, s in self.detector.model_load_s.items() if m not in models_before}
+        loaded = {m: s for m, s in loads.items() if m not in models_before}
         if loaded:  # spaCy packages this shard loaded (on first use), seconds (within "seconds")
             marker["models_loaded_s"] = loaded
         if self.worker is not None:
