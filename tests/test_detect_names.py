@@ -147,6 +147,7 @@ def test_titles_skip_common_words():
         ("Mohamed van Bernicia wrote", ["Mohamed van Bernicia"]),
         ("Maria da", ["Maria"]),
         ("shares of Liberty Braves Group rose", []),  # a company, not a person
+        ("Thanks, Sarah\nGroup chat rules:", ["Sarah"]),  # a company word on the next line
     ],
 )
 def test_gazetteer(text, expected):

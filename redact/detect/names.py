@@ -258,15 +258,15 @@ class GazetteerNames:
                 ns, ne, nw = words[j + 1]
                 gap = text[words[j][1] : ns]
                 nf = fold(nw)
-                if nf in _ORG_WORDS and _shape(nw) != "lower":
-                    company = True  # "Liberty Braves Group": a company, not a person
-                    break
                 if (
                     gap not in (" ", "-")
                     or _shape(nw) != shape
                     and not (shape == "title" and nw.isupper())
                     and not (shape == "title" and nf in NAME_PARTICLES)  # "Esther da Conceição"
                 ):
+                    break
+                if nf in _ORG_WORDS and _shape(nw) != "lower":
+                    company = True  # "Liberty Braves Group": a company, not a person
                     break
                 if (
                     nf in NAME_PARTICLES
