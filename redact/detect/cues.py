@@ -133,8 +133,8 @@ class ContextCueNames:
         self, text: str, start: int, value: str, strong: bool, language: str | None = None
     ) -> tuple[int, int] | None:
         # stop words of the record's language (and English) only: "Ella" is a name in
-        # Dutch or English text and the Spanish "she"
-        common = not_names_in(language) if language else self._common | self._stop
+        # Dutch or English text and the Spanish "she"; unknown language: every list
+        common = not_names_in(language)
         words = list(regex.finditer(_NAME_WORD, value))
         kept = []
         for k, m in enumerate(words):

@@ -166,7 +166,7 @@ class Detector:
         self.model_names: dict[str, str] = {}
         self.pipelines: dict[str, object] = {}  # package name -> loaded pipeline
         for lang_name, model in policy.languages.ner_models.items():
-            if model not in self.pipelines and model not in self.nlps.values():
+            if model not in self.nlps.values():  # each package checked once
                 check_ner(model, f"languages.ner_models.{lang_name}")
             self.nlps[lang_name.casefold()] = model
             self.model_names[lang_name] = model

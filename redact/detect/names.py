@@ -230,6 +230,7 @@ class GazetteerNames:
 
     def find(self, text: str, language: str | None = None) -> list[Finding]:
         words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+        common = not_names_in(language)
         out: list[Finding] = []
         i = 0
         while i < len(words):
@@ -290,7 +291,6 @@ class GazetteerNames:
             if (shape == "lower" or (not full and shape != "upper")) and is_word_not_name(w):
                 i += 1  # "season", "margot" (a magpie) alone are words; "Margot Pinto" is a name
                 continue
-            common = not_names_in(language)
             ambiguous = all(p in AMBIGUOUS_GIVEN or p in common or len(p) < 3 for p in parts)
             if ambiguous and (
                 shape == "lower" or not (full and fold(words[j][2]) in self._surnames)
@@ -406,6 +406,7 @@ _CYR_NAME = regex.compile(
     rf"|{_CYR_SURNAME}[ \t]+{_CYR_WORD}(?:[ \t]+{_CYR_WORD})?)(?![\p{{L}}\-])"
 )
 _CYR_ADJECTIVE = regex.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие)$")
+_HAS_CYRILLIC = regex.compile(r"[А-ЯЁІЇЄҐ]")
 
 
 class CyrillicNames:
@@ -425,6 +426,3 @@ class CyrillicNames:
                 continue  # "Красная площадь", "Новый Петров"? adjectives are not names
             out.append(Finding(m.start(), m.end(), PERSON, self.name, 0.7))
         return out
-
-
-_HAS_CYRILLIC = regex.compile(r"[А-ЯЁІЇЄҐ]")

@@ -10,7 +10,10 @@
 | `StreetAddressRecognizer` | `addresses` | US, UK, continental European, Latin American addresses |
 | `ContextCueNames` | `cues` | "my name is X", "Hi X", sign-offs, `name = "X"` in code |
 | `TitleNames` | `names` | "Dr. X", "Herr X", "Mme X" |
-| `GazetteerNames` | `names` | given names in any case, with a following surname |
+| `GazetteerNames` | `names` | given names in any case, with a following surname; world given names with support |
+| `CyrillicNames` | `names` | Cyrillic full names by surname ending |
+| `listed_names` | `lists` | names listed with a firmly found person |
+| `answered_names` | `answers` | a name given as the answer to "What's your name?" in the next message |
 | `PersonFilter`, `OrgAsPerson` | `names` | cleaning spaCy PERSON spans; person-like ORG spans |
 | `ner_regions` | `code` | where name detection may look (prose; strings/comments in code) |
 | `propagate` | `propagate` | every other occurrence of a found value in the conversation |
@@ -19,8 +22,16 @@
 from __future__ import annotations
 
 from redact.detect.addresses import StreetAddressRecognizer
+from redact.detect.answers import answered_names
 from redact.detect.cues import ContextCueNames
-from redact.detect.names import GazetteerNames, OrgAsPerson, PersonFilter, TitleNames
+from redact.detect.lists import listed_names
+from redact.detect.names import (
+    CyrillicNames,
+    GazetteerNames,
+    OrgAsPerson,
+    PersonFilter,
+    TitleNames,
+)
 from redact.detect.patterns import (
     CreditCardRecognizer,
     EmailRecognizer,
@@ -35,6 +46,7 @@ from redact.detect.patterns import (
 __all__ = [
     "ContextCueNames",
     "CreditCardRecognizer",
+    "CyrillicNames",
     "EmailRecognizer",
     "GazetteerNames",
     "IbanRecognizer",
@@ -46,5 +58,7 @@ __all__ = [
     "StreetAddressRecognizer",
     "TitleNames",
     "UrlRecognizer",
+    "answered_names",
+    "listed_names",
     "pattern_recognizers",
 ]
