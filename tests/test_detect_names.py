@@ -154,6 +154,15 @@ def test_gazetteer(text, expected):
     assert names(GazetteerNames(), text) == expected
 
 
+def test_gender_guesser_names_match_its_detector():
+    """The fast reader of gender-guesser's data file gives exactly the Detector's names."""
+    from gender_guesser.detector import Detector
+
+    from redact.detect.lexicon import gender_guesser_names
+
+    assert gender_guesser_names() == set(Detector(case_sensitive=False).names)
+
+
 @pytest.mark.parametrize(
     "text, language, expected",
     [

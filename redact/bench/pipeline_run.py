@@ -37,13 +37,18 @@ def shard_spans(run_dir: Path) -> list[tuple[float, float]]:
     return spans
 
 
-def lazy_model_loads(run_dir: Path) -> dict[str, float]:
-    """Seconds spent loading spaCy packages on first use, summed over workers (in processing)."""
-    total: dict[str, float] = {}
+def lazy_model_loads(run_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds spent loading spaCy packages on first use (inside processing): per package
+    summed over workers, and per worker (pid) summed over packages."""
+    by_model: dict[str, float] = {}
+    by_worker: dict[str, float] = {}
     for marker in (run_dir / "shards").glob("*.json"):
-        for model, seconds in json.loads(marker.read_text()).get("models_loaded_s", {}).items():
-            total[model] = total.get(model, 0.0) + float(seconds)
-    return total
+        data = json.loads(marker.read_text())
+        pid = str((data.get("worker") or {}).get("pid", "?"))
+        for model, seconds in data.get("models_loaded_s", {}).items():
+            by_model[model] = by_model.get(model, 0.0) + float(seconds)
+            by_worker[pid] = by_worker.get(pid, 0.0) + float(seconds)
+    return by_model, by_worker
 
 
 def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str, Any]:
@@ -74,6 +79,7 @@ def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str
     first_start = min(s for s, _ in spans)
     last_end = max(e for _, e in spans)
     pids = sorted(sampler.peak_kib)
+    loads_by_model, loads_by_worker = lazy_model_loads(Path(output))
     return {
         "workers": workers,
         "ray_cpus": used,
@@ -84,7 +90,8 @@ def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str
         "tail_s": max(0.0, run_end - last_end),
         "busy_s": sum(e - s for s, e in spans),
         "shards": len(spans),
-        "lazy_model_load_s": lazy_model_loads(Path(output)),
+        "lazy_model_load_s": loads_by_model,
+        "lazy_model_load_s_by_worker": loads_by_worker,
         "driver_cpu_s": driver_cpu_s,
         "counts": manifest["counts"],
         "peak_rss_mib_by_worker": {str(p): sampler.peak_kib[p] / 1024 for p in pids},
@@ -94,6 +101,9 @@ def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str
             str(p): sampler.cpu_s.get(p, 0.0) - sampler.cpu_at(p, first_start) for p in pids
         },
         "worker_titles": sorted(set(sampler.titles.values())),
+        # busy CPU-seconds of the whole machine over the processing span (workers and the rest)
+        "machine_busy_cpu_s": sampler.machine_busy_between(first_start, last_end),
+        "cpus": os.cpu_count(),
     }
 
 

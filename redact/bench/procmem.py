@@ -3,7 +3,8 @@
 Ray runs the detector actors in their own worker processes. `ProcessSampler` polls /proc in a
 background thread and keeps, per matching process, the last VmHWM (peak resident set; it only
 grows, so the last reading before the process exits is its peak up to one poll interval) and
-the last user+system CPU time.
+the last user+system CPU time, and the whole machine's busy CPU time (what everything else,
+Ray's driver and services included, took from the workers).
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def cpu_seconds(pid: int | str) -> float | None:
         return None
     fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all CPUs of the machine have spent busy since boot (/proc/stat: everything
+    but idle and iowait); None where /proc/stat is missing."""
+    try:
+        with open(PROC / "stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(values) - values[3] - (values[4] if len(values) > 4 else 0)) / _CLK_TCK
 
 
 def cmdline(pid: int | str) -> str:
@@ -109,6 +121,7 @@ class ProcessSampler:
         self.cpu_series: dict[int, list[tuple[float, float]]] = {}
         self.first_seen: dict[int, float] = {}
         self.titles: dict[int, str] = {}
+        self.machine_series: list[tuple[float, float]] = []  # (epoch, busy CPU-s of all CPUs)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-sampler", daemon=True)
 
@@ -126,6 +139,9 @@ class ProcessSampler:
 
     def sample(self, full: bool = False) -> None:
         now = time.perf_counter()
+        busy = machine_busy_seconds()
+        if busy is not None:
+            self.machine_series.append((time.time(), busy))
         found: set[int] = set()
         if full or now - self._last_scan >= self.rescan:
             found = set(find_pids(self.needle, self.root))
@@ -146,6 +162,16 @@ class ProcessSampler:
         """CPU seconds of `pid` at the last sample taken at or before epoch time `when` (0 if none)."""
         before = [cpu for t, cpu in self.cpu_series.get(pid, ()) if t <= when]
         return before[-1] if before else 0.0
+
+    def machine_busy_between(self, start: float, end: float) -> float | None:
+        """Busy CPU-seconds of the whole machine between the samples nearest two epoch times."""
+        if len(self.machine_series) < 2:
+            return None
+
+        def nearest(when: float) -> float:
+            return min(self.machine_series, key=lambda s: abs(s[0] - when))[1]
+
+        return max(0.0, nearest(end) - nearest(start))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

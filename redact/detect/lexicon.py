@@ -83,6 +83,33 @@ def given_names() -> frozenset[str]:
     return _read("first_names.txt")
 
 
+def gender_guesser_names() -> set[str]:
+    """The names of gender-guesser's name dictionary, read from the package's bundled
+    `data/nam_dict.txt`: the keys of `Detector(case_sensitive=False).names`, a few times
+    faster (~0.1 s against ~0.4 s in each worker at start-up), since the Detector also
+    parses the gender and per-country frequency columns of every line; we need only the
+    names.
+
+    Mirrors `Detector._parse`: lines are stripped; those starting with "#" (comments) or
+    "=" (short-form equivalences, "Abe Abraham") are skipped; the name is the second
+    whitespace-separated field, lower-cased; a "+" in a name joins parts and stands for
+    "", " " and "-" (three names)."""
+    from importlib.resources import files
+
+    text = (files("gender_guesser") / "data" / "nam_dict.txt").read_text(encoding="utf-8")
+    names: set[str] = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#=":
+            continue
+        name = line.split(None, 2)[1].lower()
+        if "+" in name:
+            names.update(name.replace("+", sep) for sep in ("", " ", "-"))
+        else:
+            names.add(name)
+    return names
+
+
 @lru_cache(maxsize=1)
 def world_given_names() -> frozenset[str]:
     """Given names of ~50 countries (gender-guesser's copy of Jörg Michael's name dictionary,
@@ -91,10 +118,8 @@ def world_given_names() -> frozenset[str]:
 
     Used for Title-case words only: many of these names are everyday lower-case words in
     some language, while a capitalised one mid-sentence is most often the name."""
-    from gender_guesser.detector import Detector as NameDictionary
-
     common = not_names() | _stop_words(_WORLD_STOP_LANGS)
-    names = NameDictionary(case_sensitive=False).names
+    names = gender_guesser_names()
     return frozenset(
         f
         for n in names
