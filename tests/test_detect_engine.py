@@ -207,3 +207,20 @@ def test_missing_model_is_a_usage_error():
     data["languages"]["ner_models"] = {"English": "xx_not_installed_model"}
     with pytest.raises(UsageError, match="never downloaded"):
         Detector(parse_policy(data))
+
+
+def test_cjk_names_are_found_replaced_consistently_and_neighbours_kept(detector, policy):
+    record = rec(
+        "我叫王小明，我的邮箱是wang@example.com。",
+        "好的，王小明！王国很大。Anna你好",
+        "Hi, I'm Anna Kowalski.",
+        language="Chinese",
+    )
+    detection = detector.detect_one(record)
+    assert values(record, detection, PERSON) == [(0, "王小明"), (1, "王小明"), (1, "Anna"),
+                                                 (2, "Anna Kowalski")]  # fmt: skip
+    assert (0, "wang@example.com") in values(record, detection)
+    out = redact_conversation([m.content for m in record.messages], detection.spans, policy)
+    texts = out.texts
+    assert texts[0] == "我叫NAME_1，我的邮箱是EMAIL_1。"
+    assert texts[1] == "好的，NAME_1！王国很大。NAME_2你好"

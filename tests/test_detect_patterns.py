@@ -28,6 +28,11 @@ def found(recognizer, text: str, lang: str = "en") -> list[str]:
         ("müller@beispiel.de, a+b@x.co.uk", ["müller@beispiel.de", "a+b@x.co.uk"]),
         ('user = {"email": "ada@lovelace.org"}', ["ada@lovelace.org"]),
         ("no email here @ all, user@localhost", []),
+        # scripts written without spaces: the neighbouring words are not part of the address
+        ("我的邮箱是wang@example.com。", ["wang@example.com"]),
+        ("邮箱wang@qq.com你好", ["wang@qq.com"]),
+        ("メールはtanaka@example.jpです", ["tanaka@example.jp"]),
+        ("kim@naver.com으로 보내 주세요", ["kim@naver.com"]),
     ],
 )
 def test_email(text, expected):

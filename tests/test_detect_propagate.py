@@ -69,3 +69,37 @@ def test_low_scores_and_word_boundaries():
     strong = [Span(0, 0, 4, PERSON, "SpacyNER", 0.85)]
     got = spans_text(texts, propagate(texts, strong, THRESHOLDS))
     assert got == [(1, "Anna", PERSON)]
+
+
+def test_names_next_to_letters_of_scripts_without_spaces():
+    texts = [
+        "我叫王小明。",
+        "好的，王小明！王国很大。",
+        "Anna你好",
+        "김민수입니다",
+        "Anna你好 김민수님",
+    ]
+    found = [
+        Span(0, 2, 5, PERSON, "ChineseNames", 0.8),
+        Span(2, 0, 4, PERSON, "GazetteerNames", 0.7),
+        Span(3, 0, 3, PERSON, "KoreanNames", 0.8),
+    ]
+    got = spans_text(texts, propagate(texts, found, THRESHOLDS))
+    assert (
+        (1, "王小明", PERSON) in got and (4, "Anna", PERSON) in got and (4, "김민수", PERSON) in got
+    )
+    assert not any(v.startswith("王") and v != "王小明" for _, v, _ in got)
+
+
+def test_single_character_names_never_propagate():
+    texts = ["王先生来了。", "国王和王国"]
+    got = propagate(texts, [Span(0, 0, 1, PERSON, "ChineseNames", 0.75)], THRESHOLDS)
+    assert got == []
+
+
+def test_a_chinese_given_name_alone_is_the_same_person():
+    texts = ["我叫王海燕。", "好的，海燕！", "海燕飞过大海"]
+    got = spans_text(
+        texts, propagate(texts, [Span(0, 2, 5, PERSON, "ChineseNames", 0.8)], THRESHOLDS)
+    )
+    assert (1, "海燕", PERSON) in got

@@ -33,6 +33,7 @@ from policies.model import Policy
 from redact.detect.addresses import StreetAddressRecognizer
 from redact.detect.answers import answered_names
 from redact.detect.chunking import windows
+from redact.detect.cjk import CjkNames, one_script_name
 from redact.detect.code import in_ranges, ner_regions
 from redact.detect.cues import ContextCueNames
 from redact.detect.findings import Finding
@@ -186,7 +187,7 @@ class Detector:
         self.person_filter = PersonFilter()
         self.org_as_person = OrgAsPerson(self.person_filter)
         self.name_rules = (
-            [ContextCueNames(), TitleNames(), GazetteerNames(), CyrillicNames()]
+            [ContextCueNames(), TitleNames(), GazetteerNames(), CyrillicNames(), CjkNames()]
             if PERSON in self.entities
             else []
         )
@@ -291,6 +292,7 @@ class Detector:
         self._run_ner(list(pending.values()))
         for task in pending.values():
             if PERSON in self.entities:
+                task.findings = [one_script_name(task.text, f) for f in task.findings]
                 task.findings.extend(listed_names(task.text, task.findings))
             task.findings = _dedupe_findings(task.findings)
             if self.cache_enabled:

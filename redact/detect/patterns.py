@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from redact.detect.cjk import NO_SPACE_LETTERS
 from redact.detect.findings import Finding
 from redact.records import (
     CREDIT_CARD,
@@ -49,9 +50,13 @@ def _context_before(text: str, start: int, width: int = 40) -> str:
 class EmailRecognizer:
     name = "EmailRecognizer"
     entity = EMAIL_ADDRESS
+    # \w without the letters of scripts written without spaces: "我的邮箱是wang@qq.com。" is
+    # "wang@qq.com", and "kim@naver.com으로" ends before the Korean particle.
+    _W = rf"[^\W{NO_SPACE_LETTERS}]"
+    _ALNUM = rf"[^\W_{NO_SPACE_LETTERS}]"
     PATTERN = re.compile(
-        r"(?<![\w.%+-])[\w][\w.%+-]{0,63}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])",
-        re.UNICODE,
+        rf"(?<!{_W})(?<![.%+-]){_W}(?:{_W}|[.%+-]){{0,63}}@"
+        rf"(?:{_ALNUM}(?:(?:{_W}|-){{0,61}}{_ALNUM})?\.)+[^\W\d_{NO_SPACE_LETTERS}]{{2,24}}(?!{_W}|-)"
     )
 
     def find(self, text: str, ctx: TextContext) -> list[Finding]:

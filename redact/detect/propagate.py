@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from redact.detect.cjk import NO_SPACE_LETTERS, han_given_name
 from redact.detect.lexicon import AMBIGUOUS_GIVEN, not_names
 from redact.detect.names import WORD
 from redact.records import EMAIL_ADDRESS, PERSON, Span
@@ -22,8 +23,13 @@ from redact.replace.normalize import TITLES
 RECOGNIZER = "Propagation"
 
 
+# A neighbouring letter of a script written without spaces (or a Korean particle) is another
+# word, not part of the value: "我叫王小明" holds "王小明", "김민수입니다" holds "김민수".
+_W = rf"[^\W{NO_SPACE_LETTERS}]"
+
+
 def _boundary(alternatives: list[str]) -> str:
-    return rf"(?<![\w@.\-])(?:{'|'.join(alternatives)})(?![\w@\-]|\.\w)"
+    return rf"(?<!{_W})(?<![@.\-])(?:{'|'.join(alternatives)})(?!{_W}|[@\-]|\.\w)"
 
 
 def propagate(
@@ -40,6 +46,9 @@ def propagate(
         if not value.strip():
             continue
         if span.entity_type == PERSON:
+            given = han_given_name(value)
+            if given:
+                _put(exact, re.escape(given), PERSON, span.score)
             words = [w for w in WORD.findall(value) if w.casefold().strip(".") not in TITLES]
             if not words:
                 continue

@@ -12,6 +12,7 @@
 | `TitleNames` | `names` | "Dr. X", "Herr X", "Mme X" |
 | `GazetteerNames` | `names` | given names in any case, with a following surname; world given names with support |
 | `CyrillicNames` | `names` | Cyrillic full names by surname ending |
+| `CjkNames` | `cjk` | Chinese, Japanese, Korean names after cues, before titles and honorifics |
 | `listed_names` | `lists` | names listed with a firmly found person |
 | `answered_names` | `answers` | a name given as the answer to "What's your name?" in the next message |
 | `PersonFilter`, `OrgAsPerson` | `names` | cleaning spaCy PERSON spans; person-like ORG spans |
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from redact.detect.addresses import StreetAddressRecognizer
 from redact.detect.answers import answered_names
+from redact.detect.cjk import CjkNames
 from redact.detect.cues import ContextCueNames
 from redact.detect.lists import listed_names
 from redact.detect.names import (
@@ -44,6 +46,7 @@ from redact.detect.patterns import (
 )
 
 __all__ = [
+    "CjkNames",
     "ContextCueNames",
     "CreditCardRecognizer",
     "CyrillicNames",
