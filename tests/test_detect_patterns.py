@@ -13,6 +13,7 @@ from redact.detect.patterns import (
     NationalIdRecognizer,
     PhoneRecognizer,
     TextContext,
+    UrlRecognizer,
 )
 
 
@@ -176,3 +177,20 @@ def test_phone_positives(text, lang, expected):
 )
 def test_phone_negatives(text):
     assert found(PhoneRecognizer(), text) == []
+
+
+@pytest.mark.parametrize(
+    "recognizer, text, expected",
+    [
+        (CreditCardRecognizer, "卡号4111111111111111谢谢", ["4111111111111111"]),
+        (CreditCardRecognizer, "信用卡是4111 1111 1111 1112吗", ["4111 1111 1111 1112"]),
+        (CreditCardRecognizer, "カード番号4111111111111111です", ["4111111111111111"]),
+        (IpRecognizer, "IP是2001:db8::1吗", ["2001:db8::1"]),
+        (IpRecognizer, "服务器192.168.1.1拒绝", ["192.168.1.1"]),
+        (UrlRecognizer, "访问https://example.com/a查看", ["https://example.com/a"]),
+        (NationalIdRecognizer, "SSN是536-22-8726吗", ["536-22-8726"]),
+    ],
+)
+def test_values_next_to_scripts_without_spaces(recognizer, text, expected):
+    """Letters of CJK scripts are \\w, yet they neither join nor hide a number or address."""
+    assert found(recognizer(), text, "zh") == expected

@@ -47,12 +47,22 @@ def _context_before(text: str, start: int, width: int = 40) -> str:
 
 
 # --------------------------------------------------------------------------- email / URL
+# \w without the letters of scripts written without spaces: next to "卡号" or "吗" a number or
+# address still starts and ends (those letters are \w, yet they are the neighbouring word).
+_W = rf"[^\W{NO_SPACE_LETTERS}]"
+_NO_SPACE_RUN = re.compile(rf"[{NO_SPACE_LETTERS}]+")
+
+
+def spaced_view(text: str) -> str:
+    """The text with letters of scripts written without spaces turned into spaces (same
+    length), for third-party patterns that rely on \b."""
+    return _NO_SPACE_RUN.sub(lambda m: " " * len(m.group()), text)
+
+
 class EmailRecognizer:
     name = "EmailRecognizer"
     entity = EMAIL_ADDRESS
-    # \w without the letters of scripts written without spaces: "我的邮箱是wang@qq.com。" is
-    # "wang@qq.com", and "kim@naver.com으로" ends before the Korean particle.
-    _W = rf"[^\W{NO_SPACE_LETTERS}]"
+    # "我的邮箱是wang@qq.com。" is "wang@qq.com"; "kim@naver.com으로" ends before the particle.
     _ALNUM = rf"[^\W_{NO_SPACE_LETTERS}]"
     PATTERN = re.compile(
         rf"(?<!{_W})(?<![.%+-]){_W}(?:{_W}|[.%+-]){{0,63}}@"
@@ -71,7 +81,11 @@ class EmailRecognizer:
 class UrlRecognizer:
     name = "UrlRecognizer"
     entity = URL
-    PATTERN = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'`)\]]+[^\s<>\"'`)\].,;:!?]", re.IGNORECASE)
+    PATTERN = re.compile(
+        rf"(?<!{_W})(?:https?://|www\.)[^\s<>\"'`)\]{NO_SPACE_LETTERS}]+"
+        rf"[^\s<>\"'`)\].,;:!?{NO_SPACE_LETTERS}]",
+        re.IGNORECASE,
+    )
 
     def find(self, text: str, ctx: TextContext) -> list[Finding]:
         if "http" not in text and "www." not in text:
@@ -110,7 +124,8 @@ class IpRecognizer:
     entity = IP_ADDRESS
     V4 = re.compile(rf"(?<![A-Za-z0-9_.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?![A-Za-z0-9_\-]|\.\d)")
     V6 = re.compile(
-        r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d+\.\d+\.\d+\.\d+)(?![\w:])"
+        rf"(?<!{_W})(?<![:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:[0-9A-Fa-f]{{0,4}}|\d+\.\d+\.\d+\.\d+)"
+        rf"(?!{_W}|:)"
     )
 
     def find(self, text: str, ctx: TextContext) -> list[Finding]:
@@ -154,7 +169,7 @@ class CreditCardRecognizer:
     name = "CreditCardRecognizer"
     entity = CREDIT_CARD
     PATTERN = re.compile(
-        r"(?<![\w\-.])(?:[2-6]\d{2,3}|1800|2131)(?:[ \-]?\d{2,6}){2,5}(?![\w\-]|\.\d)"
+        rf"(?<!{_W})(?<![\-.])(?:[2-6]\d{{2,3}}|1800|2131)(?:[ \-]?\d{{2,6}}){{2,5}}(?!{_W}|-|\.\d)"
     )
     MAESTRO = ("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763")
 
@@ -166,9 +181,10 @@ class CreditCardRecognizer:
     # Any 12-19 digit run right after "card" counts, checksum or not: a mistyped or
     # made-up card number a user writes is still what they meant as their card number.
     CUED = re.compile(
-        r"(?i:\b(?:card|cc|carte|tarjeta|karte|kreditkarte|carta|cartão|kaart|karta)\b"
-        r"(?:[ \t]*(?:no\.?|number|num|nr\.?|#|n°|nº|numéro|número|nummer|numero))?[ \t:#]*)"
-        r"(?P<number>\d(?:[ \-]?\d){11,18})(?![\w\-]|\.\d)"
+        r"(?i:(?:\b(?:card|cc|carte|tarjeta|karte|kreditkarte|carta|cartão|kaart|karta)\b"
+        r"|卡号|卡號|信用卡|银行卡|銀行卡|カード番号|카드[ \t]?번호)"
+        r"(?:[ \t]*(?:no\.?|number|num|nr\.?|#|n°|nº|numéro|número|nummer|numero|是|为|：))?[ \t:#]*)"
+        rf"(?P<number>\d(?:[ \-]?\d){{11,18}})(?!{_W}|-|\.\d)"
     )
 
     def find(self, text: str, ctx: TextContext) -> list[Finding]:
@@ -262,13 +278,14 @@ class NationalIdRecognizer:
     def find(self, text: str, ctx: TextContext) -> list[Finding]:
         if not self._prefilter.search(text):
             return []
+        view = spaced_view(text)  # Presidio's patterns use \b: "SSN是078-05-1120吗"
         out = []
         for rec, shape in self._recognizers:
-            if not shape.search(text):
+            if not shape.search(view):
                 continue
-            for r in rec.analyze(text, rec.supported_entities, None):
+            for r in rec.analyze(view, rec.supported_entities, None):
                 score = float(r.score)
-                if _ID_CUES.search(_context_before(text, r.start, 50)):
+                if _ID_CUES.search(_context_before(view, r.start, 50)):
                     score = min(1.0, score + 0.45)
                 if score >= 0.3:
                     out.append(
