@@ -49,6 +49,15 @@ def names(component, text: str, language: str | None = None) -> list[str]:
         ("I went with john to the park", ["john"]),
         ("What's your last name? Sjöberg", ["Sjöberg"]),
         ("Bot: What's the name on the account? User: Bibulat Sultygov", ["Bibulat Sultygov"]),
+        ("Merhaba, benim adım Elif Yılmaz.", ["Elif Yılmaz"]),
+        ("Xin chào, tôi tên là Phạm Minh Tuấn.", ["Phạm Minh Tuấn"]),
+        ("Halo, nama saya Budi Santoso.", ["Budi Santoso"]),
+        # scripts without letter case: two words at most, ending at a verb or conjunction
+        ("مرحبا، اسمي أحمد محمد ورقم هاتفي", ["أحمد محمد"]),
+        ("اسمي سارة وأنا طالبة", ["سارة"]),
+        ("नमस्ते, मेरा नाम राहुल शर्मा है।", ["राहुल शर्मा"]),
+        ("मेरा नाम प्रिया है", ["प्रिया"]),
+        ("שלום, שמי דנה כהן", ["דנה כהן"]),
     ],
 )
 def test_cue_positives(cues, text, expected):
@@ -267,6 +276,14 @@ def test_org_as_person(span, person):
         ("письмо для Эммануил Комиссаров, телефон", ["Эммануил Комиссаров"]),
         ("Белозерова Фаина Ивановна пришла", ["Белозерова Фаина Ивановна"]),
         ("Тарас Шевченко написав", ["Тарас Шевченко"]),
+        # case forms: dative, instrumental, prepositional, genitive patronymic
+        ("Напиши письмо Ивану Петрову о встрече", ["Ивану Петрову"]),
+        ("встреча с Анной Петровой завтра", ["Анной Петровой"]),
+        ("поговори с Сергеем Ивановым", ["Сергеем Ивановым"]),
+        ("расскажи о Николае Кузнецове", ["Николае Кузнецове"]),
+        ("у Марии Ивановны", ["Марии Ивановны"]),
+        ("в Украине и Ростове", []),
+        ("Большой Новой", []),
         ("Московский Университет и Красная Площадь", []),  # adjectives: places, organisations
         ("Российская Федерация", []),
         ("Привет, как дела?", []),

@@ -26,7 +26,11 @@ from redact.detect.lexicon import (
 from redact.detect.names import looks_like_identifier
 from redact.records import PERSON
 
-_NAME_WORD = r"\p{L}[\p{L}\p{M}'’\-]*\p{L}|\p{Lu}"
+_NAME_WORD = r"\p{L}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]|\p{Lu}"
+# In scripts without letter case a name after a strong cue is at most two words (given and
+# family name), ending at a verb or conjunction: "मेरा नाम राहुल शर्मा है", "اسمي أحمد ورقم هاتفي".
+_CASELESS_STOP = frozenset("है हूँ हूं था थी और का की के मैं हम است هستم و من في من و أنا".split())
+_ARABIC_AND = regex.compile(r"^[وف]\p{Arabic}{3,}$")  # "ورقم": "and (the) number"
 _ELISION = regex.compile(r"^\p{L}['’]\p{Ll}")  # I'm, l'homme, d'accord (not O'Brien)
 _NAME_SEQ = rf"(?P<name>(?:{_NAME_WORD})(?:[ \t]+(?:{_NAME_WORD})){{0,3}})"
 
@@ -38,7 +42,10 @@ _STRONG = (
     r"je m'appelle|je m’appelle|mon nom est|mon prénom est|appelez-moi|ich heiße|ich heisse|"
     r"mein name ist|mein vorname ist|nennt mich|me llamo|mi nombre es|llámame|mi chiamo|"
     r"il mio nome è|chiamami|meu nome é|me chamo|chama-me|mijn naam is|ik heet|noem me|"
-    r"nazywam się|mam na imię|jmenuju se|меня зовут|мене звати"
+    r"nazywam się|mam na imię|jmenuju se|меня зовут|мене звати|"
+    r"benim adım|tôi tên là|tên tôi là|tên của tôi là|nama saya|"
+    # scripts without letter case: Arabic, Persian, Hindi, Hebrew
+    r"اسمي|اسمى|إسمي|اسم من|मेरा नाम|मेरा नाम है|שמי|קוראים לי"
 )
 _WEAK = (
     r"i'm|i’m|i am|im|this is|it's|it’s|here is|dear|hi|hello|hey|hiya|greetings|good morning|"
@@ -145,6 +152,12 @@ class ContextCueNames:
                 continue
             if f in common or looks_like_identifier(w) or _ELISION.match(w):
                 break
+            first = words[0].group()
+            if not first[:1].isupper() and not first[:1].islower():  # a script without case
+                if not strong or k > 1 or w in _CASELESS_STOP or (k > 0 and _ARABIC_AND.match(w)):
+                    break
+                kept.append(m)
+                continue
             capital = w[:1].isupper()
             if k == 0 and not strong:
                 if not capital and not is_given(w):
@@ -153,7 +166,6 @@ class ContextCueNames:
                     break
             elif k > 0:
                 # later words: same case family as the first, or capitalised
-                first = words[0].group()
                 if not (capital or first.islower()):
                     break
                 if not capital and not strong:

@@ -400,7 +400,14 @@ def is_given_or_surname(word: str) -> bool:
 # "Терентьев", "Шевченко", "Петрович"); adjectival endings (-ский/-ская) are left out because
 # place and organisation names share them ("Московский университет").
 _CYR_WORD = r"[А-ЯЁІЇЄҐ][а-яёіїєґ'’]+"
-_CYR_SURNAME = r"[А-ЯЁІЇЄҐ][а-яёіїєґ'’]{2,}(?:ов|ова|ев|ева|ёв|ёва|ин|ина|ын|ына|енко|вич|вна|чна)"
+# Surname endings, with the Russian case forms a request puts them in ("письмо Ивану Петрову",
+# "с Анной Петровой", "с Сергеем Ивановым", "о Николае Кузнецове", "у Марии Ивановны").
+_CYR_SURNAME = (
+    r"[А-ЯЁІЇЄҐ][а-яёіїєґ'’]{2,}"
+    r"(?:(?:ов|ев|ёв|ин|ын)(?:а|у|ым|е|ой)?|енко|вич(?:а|у|ем|е)?|[вч]н(?:а|ы|е|у|ой))"
+)
+# "Петровой" is a surname, and beside it "Анной" a given name: neither is an adjective.
+_CYR_SURNAME_CASE = regex.compile(r"[а-яёіїєґ'’]{2}(?:ов|ев|ёв|ин|ын|[вч]н)ой$")
 _CYR_NAME = regex.compile(
     rf"(?<![\p{{L}}\-])(?:{_CYR_WORD}[ \t]+(?:{_CYR_WORD}[ \t]+)?{_CYR_SURNAME}"
     rf"|{_CYR_SURNAME}[ \t]+{_CYR_WORD}(?:[ \t]+{_CYR_WORD})?)(?![\p{{L}}\-])"
@@ -422,7 +429,12 @@ class CyrillicNames:
         out = []
         for m in _CYR_NAME.finditer(text):
             words = m.group().split()
-            if any(_CYR_ADJECTIVE.search(w) or w.casefold() in stop for w in words):
+            case_form = any(_CYR_SURNAME_CASE.search(w) for w in words)
+            if any(
+                (_CYR_ADJECTIVE.search(w) and not (case_form and w.endswith(("ой", "ей"))))
+                or w.casefold() in stop
+                for w in words
+            ):
                 continue  # "Красная площадь", "Новый Петров"? adjectives are not names
             out.append(Finding(m.start(), m.end(), PERSON, self.name, 0.7))
         return out
