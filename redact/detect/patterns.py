@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from redact.detect.cjk import NO_SPACE_LETTERS
+from redact.detect.cjk import NO_SPACE_LETTERS, WORD_CHAR
 from redact.detect.findings import Finding
 from redact.records import (
     CREDIT_CARD,
@@ -47,15 +47,13 @@ def _context_before(text: str, start: int, width: int = 40) -> str:
 
 
 # --------------------------------------------------------------------------- email / URL
-# \w without the letters of scripts written without spaces: next to "卡号" or "吗" a number or
-# address still starts and ends (those letters are \w, yet they are the neighbouring word).
-_W = rf"[^\W{NO_SPACE_LETTERS}]"
+_W = WORD_CHAR
 _NO_SPACE_RUN = re.compile(rf"[{NO_SPACE_LETTERS}]+")
 
 
 def spaced_view(text: str) -> str:
     """The text with letters of scripts written without spaces turned into spaces (same
-    length), for third-party patterns that rely on \b."""
+    length), for third-party patterns that rely on word boundaries ("SSN是536-22-8726吗")."""
     return _NO_SPACE_RUN.sub(lambda m: " " * len(m.group()), text)
 
 
@@ -278,7 +276,7 @@ class NationalIdRecognizer:
     def find(self, text: str, ctx: TextContext) -> list[Finding]:
         if not self._prefilter.search(text):
             return []
-        view = spaced_view(text)  # Presidio's patterns use \b: "SSN是078-05-1120吗"
+        view = spaced_view(text)
         out = []
         for rec, shape in self._recognizers:
             if not shape.search(view):
