@@ -34,8 +34,8 @@ _ZH_SURNAMES_1 = (
     "项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞"
     "敖巩佘池查麻苑迟邝萧阎"
     # traditional forms of the above that differ
-    "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒閆龍陶賀顧龔萬錢嚴湯溫齊喬龐顏聶魯嶽蘭寧紀"
-    "畢單塗駱藍靳鮑華饒繆簡車項蘆麥婁竇黨衛閔鄔邊師欒隋商鞏鄺"
+    "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒閆龍賀顧龔萬錢嚴湯"
+    "溫齊喬龐顏聶魯嶽蘭寧紀畢單塗駱藍鮑華饒繆簡車項蘆麥婁竇黨衛閔鄔邊師欒鞏鄺"
 )
 _ZH_SURNAMES_2 = (
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 歐陽 司馬 諸葛 東方 長孫"
@@ -76,7 +76,7 @@ _ZH_SIGNED = re.compile(
     rf"(?m)^[ \t]*(?:{_ZH_SIGNOFF})[ \t，,！!。]*\n(?:[ \t]*(?:{_ZH_SIGNOFF})[ \t，,！!。]*\n)?"
     rf"[ \t]*(?P<name>{_ZH_NAME})[ \t]*$"
 )
-# Words of a name's shape that are everyday words (after "我是", "本人", titles).
+# Words of a name's shape that are everyday words (after "我是" or before a title).
 _ZH_WORDS = frozenset(
     "高中生 高中 高手 学生 王者 马上 黄金 金融 石头 白领 程序员 安全 明星 文员 方面 江湖 余额 全职 "
     "全栈 高级 高管 高三 高二 高一 成人 成年人 路人 司机 华人 金牌 项目 管理员 江西人 湖南人 "

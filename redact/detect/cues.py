@@ -29,7 +29,7 @@ from redact.records import PERSON
 _NAME_WORD = r"\p{L}[\p{L}\p{M}'’\-]*[\p{L}\p{M}]|\p{Lu}"
 # In scripts without letter case a name after a strong cue is at most two words (given and
 # family name), ending at a verb or conjunction: "मेरा नाम राहुल शर्मा है", "اسمي أحمد ورقم هاتفي".
-_CASELESS_STOP = frozenset("है हूँ हूं था थी और का की के मैं हम است هستم و من في من و أنا".split())
+_CASELESS_STOP = frozenset("है हूँ हूं था थी और का की के मैं हम است هستم و من في أنا".split())
 _ARABIC_AND = regex.compile(r"^[وف]\p{Arabic}{3,}$")  # "ورقم": "and (the) number"
 _ELISION = regex.compile(r"^\p{L}['’]\p{Ll}")  # I'm, l'homme, d'accord (not O'Brien)
 _NAME_SEQ = rf"(?P<name>(?:{_NAME_WORD})(?:[ \t]+(?:{_NAME_WORD})){{0,3}})"

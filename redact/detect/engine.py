@@ -33,7 +33,7 @@ from policies.model import Policy
 from redact.detect.addresses import StreetAddressRecognizer
 from redact.detect.answers import answered_names
 from redact.detect.chunking import windows
-from redact.detect.cjk import CjkNames, one_script_name
+from redact.detect.cjk import CjkNames, has_no_space_letters, one_script_name
 from redact.detect.code import in_ranges, ner_regions
 from redact.detect.cues import ContextCueNames
 from redact.detect.findings import Finding
@@ -292,7 +292,8 @@ class Detector:
         self._run_ner(list(pending.values()))
         for task in pending.values():
             if PERSON in self.entities:
-                task.findings = [one_script_name(task.text, f) for f in task.findings]
+                if has_no_space_letters(task.text):
+                    task.findings = [one_script_name(task.text, f) for f in task.findings]
                 task.findings.extend(listed_names(task.text, task.findings))
             task.findings = _dedupe_findings(task.findings)
             if self.cache_enabled:
