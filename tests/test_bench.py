@@ -71,6 +71,8 @@ def test_models_loaded_on_first_use_count_as_start_up():
     one["lazy_model_load_s_by_worker"] = {"1000": 1.0}
     # the worker that loads longest holds up the run
     two["lazy_model_load_s_by_worker"] = {"1000": 1.0, "1001": 0.5}
+    one["lazy_model_load_s"] = {"fr_core_news_sm": 1.0}
+    one["pattern_cache"] = {"hits": 1, "misses": 1}
     fig = figures(META, [one, two], BASELINE)
     a, b = fig["ours"]
     assert a["startup_s"] == 8.0 and b["startup_s"] == 8.0 and b["first_use_model_load_s"] == 1.0
@@ -89,6 +91,28 @@ def test_models_loaded_on_first_use_count_as_start_up():
     assert "efficiency_parts" not in a
     text = format_table(fig)
     assert "models loaded on first use 1.0s" in text and "x CPU use per worker" in text
+    assert (
+        "fr_core_news_sm 1.0s; large tokenizer patterns 1 from the regex cache, 1 compiled" in text
+    )
+
+
+def test_first_use_loads_and_pattern_cache_from_shard_markers(tmp_path):
+    from redact.bench.pipeline_run import lazy_model_loads, pattern_cache_counts
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    markers = [
+        {"worker": {"pid": 7}, "models_loaded_s": {"fr": 2.0},
+         "models_pattern_cache": {"fr": {"hits": 1, "misses": 1}}},
+        {"worker": {"pid": 8}, "models_loaded_s": {"fr": 0.5, "de": 1.0},
+         "models_pattern_cache": {"fr": {"hits": 2, "misses": 0}, "de": {}}},
+        {"worker": {"pid": 7}},
+    ]  # fmt: skip
+    for i, m in enumerate(markers):
+        (shards / f"s{i}.json").write_text(json.dumps(m))
+    by_model, by_worker = lazy_model_loads(tmp_path)
+    assert by_model == {"fr": 2.5, "de": 1.0} and by_worker == {"7": 2.0, "8": 1.5}
+    assert pattern_cache_counts(tmp_path) == {"hits": 3, "misses": 1}
 
 
 def test_repeats_report_the_median_run_of_each_worker_count():

@@ -51,6 +51,17 @@ def lazy_model_loads(run_dir: Path) -> tuple[dict[str, float], dict[str, float]]
     return by_model, by_worker
 
 
+def pattern_cache_counts(run_dir: Path) -> dict[str, int]:
+    """Large tokenizer patterns that first-use model loads took from the regex cache (hits)
+    or compiled (misses), over all workers: tells a cold-cache run from a warm one."""
+    total = {"hits": 0, "misses": 0}
+    for marker in (run_dir / "shards").glob("*.json"):
+        for counts in json.loads(marker.read_text()).get("models_pattern_cache", {}).values():
+            for k in total:
+                total[k] += int(counts.get(k, 0))
+    return total
+
+
 def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str, Any]:
     import ray
 
@@ -92,6 +103,7 @@ def measure(input_path: str, output: str, policy: str, workers: int) -> dict[str
         "shards": len(spans),
         "lazy_model_load_s": loads_by_model,
         "lazy_model_load_s_by_worker": loads_by_worker,
+        "pattern_cache": pattern_cache_counts(Path(output)),
         "driver_cpu_s": driver_cpu_s,
         "counts": manifest["counts"],
         "peak_rss_mib_by_worker": {str(p): sampler.peak_kib[p] / 1024 for p in pids},

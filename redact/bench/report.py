@@ -105,6 +105,7 @@ def ours_figures(run: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
         "lazy_model_load_s": {k: round(v, 3) for k, v in run.get("lazy_model_load_s", {}).items()},
+        "pattern_cache": run.get("pattern_cache", {}),
     }
 
 
@@ -263,6 +264,12 @@ def format_table(fig: dict[str, Any]) -> str:
             )
         if o.get("lazy_model_load_s"):
             loads = ", ".join(f"{m} {v:.1f}s" for m, v in sorted(o["lazy_model_load_s"].items()))
+            cache = o.get("pattern_cache") or {}
+            if cache.get("hits") or cache.get("misses"):
+                loads += (
+                    f"; large tokenizer patterns {cache.get('hits', 0)} from the regex cache, "
+                    f"{cache.get('misses', 0)} compiled"
+                )
             lines.append(f"    models loaded on first use (all workers together): {loads}")
         parts = o.get("efficiency_parts")
         if parts:

@@ -44,6 +44,7 @@ from redact.detect.names import CyrillicNames, GazetteerNames, OrgAsPerson, Pers
 from redact.detect.offline import ensure_offline
 from redact.detect.patterns import TextContext, pattern_recognizers
 from redact.detect.propagate import propagate
+from redact.detect.regex_cache import large_patterns_cached
 from redact.errors import RecordError, UsageError
 from redact.records import (
     DATE_TIME,
@@ -126,12 +127,18 @@ def check_ner(model: str, where: str) -> list[str]:
     return exclude
 
 
-def load_ner(model: str, where: str):
-    """Load an installed spaCy package with only what NER needs. Never downloads."""
+def load_ner(model: str, where: str, pattern_cache: dict[str, int] | None = None):
+    """Load an installed spaCy package with only what NER needs. Never downloads.
+
+    Very large patterns the package compiles on import (spaCy's French tokenizer) are reused
+    from the local regex cache; `pattern_cache`, when given, receives its hit/miss counts."""
     import spacy
 
     exclude = check_ner(model, where)
-    nlp = spacy.load(model, exclude=exclude)
+    with large_patterns_cached() as counts:
+        nlp = spacy.load(model, exclude=exclude)
+    if pattern_cache is not None:
+        pattern_cache.update(counts)
     nlp.max_length = 10**8
     return nlp
 
@@ -175,6 +182,7 @@ class Detector:
             raise UsageError("policy languages.ner_models is empty: name at least one spaCy model")
         self._codes = {language_code(n): n for n in self.nlps if language_code(n)}
         self.model_load_s: dict[str, float] = {}
+        self.pattern_cache: dict[str, dict[str, int]] = {}  # package -> regex cache hits/misses
         first, _ = self.route(policy.languages.fallback_language)
         self._pipeline(first or next(iter(self.nlps)))
         # English word index only: the French one costs ~2 s of start-up per worker
@@ -216,9 +224,13 @@ class Detector:
         nlp = self.pipelines.get(model)
         if nlp is None:
             started = time.perf_counter()
-            nlp = self.pipelines[model] = load_ner(model, f"languages.ner_models.{lang}")
+            cache = self.pattern_cache[model] = {}
+            nlp = self.pipelines[model] = load_ner(model, f"languages.ner_models.{lang}", cache)
             self.model_load_s[model] = round(time.perf_counter() - started, 3)
-            log.info("loaded spaCy model %s in %.1fs", model, self.model_load_s[model])
+            log.info(
+                "loaded spaCy model %s in %.1fs (large patterns: %d from cache, %d compiled)",
+                model, self.model_load_s[model], cache.get("hits", 0), cache.get("misses", 0),
+            )  # fmt: skip
         return nlp
 
     # ------------------------------------------------------------------ public API

@@ -139,6 +139,8 @@ class ShardProcessor:
         loaded = {m: s for m, s in loads.items() if m not in models_before}
         if loaded:  # spaCy packages this shard loaded (on first use), seconds (within "seconds")
             marker["models_loaded_s"] = loaded
+            caches = getattr(self.detector, "pattern_cache", {})
+            marker["models_pattern_cache"] = {m: caches[m] for m in loaded if m in caches}
         if self.worker is not None:
             marker["worker"] = dict(self.worker)
         self.store.write_json(marker_rel(plan), marker)  # last: the shard is done
