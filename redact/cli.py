@@ -31,6 +31,16 @@ HANDLERS = {
 }
 
 
+def _non_negative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {value!r}")
+    return n
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors exit 2 with the usage line
         self.print_usage(sys.stderr)
@@ -53,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run, skipping finished shards")
     r.add_argument("--operator", help="who runs this (default: the OS user); they may not approve the release")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.add_argument("--shard-retries", type=_non_negative, default=3, metavar="N",
+                   help="retries of a shard whose worker process died (killed, out of memory); "
+                        "then the run fails and --resume continues it (default: 3)")
 
     d = sub.add_parser("demo-data", help="write synthetic LMSYS-shaped conversations")
     d.add_argument("--n", type=int, default=2000)

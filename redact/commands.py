@@ -18,6 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             operator=args.operator,
             quiet=args.quiet,
+            shard_retries=args.shard_retries,
         )
     )
     print_summary(manifest)

@@ -8,10 +8,12 @@ byte-identical to an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,12 @@ from tests.cluster_helpers import (
     output_sums,
     process_name,
     reference_run,
+    session_pids,
     shared_head,
     shared_inputs,
     wait_for,
+    write_input,
+    write_policy,
 )
 from tests.conftest import ROOT
 
@@ -77,3 +82,60 @@ def test_killed_detector_worker_is_replaced_and_every_record_lands_once(head, tm
 
     check_run(out, src)
     assert output_sums(out) == output_sums(reference)
+
+
+def _holds_open(pid: int, needles: tuple[str, ...]) -> bool:
+    """Whether process `pid` has a file open whose path contains one of `needles`."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if any(n in os.readlink(f"/proc/{pid}/fd/{fd}") for n in needles):
+                return True
+    return False
+
+
+def test_shard_that_keeps_killing_its_worker_fails_the_run_after_the_retries(
+    head, tmp_path_factory
+):
+    """Ray Data alone would restart the worker and retry the shard forever: a shard whose
+    worker dies every time it works on it (here: killed once it has the shard's input open)
+    must fail the run after --shard-retries, with a message that says so."""
+    d = tmp_path_factory.mktemp("poison")
+    src = write_input(d / "in.jsonl", n=200)
+    policy = write_policy(d / "policy.yaml", shard_records=1000)  # one shard
+    out, log_path = d / "run", d / "driver.log"
+    cmd = [sys.executable, "-m", "redact", "run", "--input", str(src), "--output", str(out),
+           "--policy", str(policy), "--address", head.address, "--workers", "1",
+           "--shard-retries", "1", "--operator", "op-poison"]  # fmt: skip
+    killed: set[int] = set()
+    with open(log_path, "wb") as log:
+        driver = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **head.job_env()})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 600
+        while driver.poll() is None and time.monotonic() < deadline and len(killed) < 6:
+            for pid in session_pids(head.proc.pid):
+                if (
+                    pid not in killed
+                    and "ShardWorker" in process_name(pid)
+                    and _holds_open(pid, (str(src), str(out)))
+                ):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+            time.sleep(0.02)
+        rc = driver.wait(timeout=600)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    log = log_path.read_text(errors="replace")
+    assert rc != 0, f"the run finished after {len(killed)} worker kills:\n{log[-3000:]}"
+    assert len(killed) == 2, (killed, log[-3000:])  # the first try and the one retry
+    assert "1 of 1 shard(s) did not finish" in log and "Unfinished: part-00000." in log, log[-3000:]
+    assert "--resume" in log, log[-3000:]
+    assert "worker process died on the same shard 2 time(s)" in log, log[-3000:]
+    assert not (out / "manifest.json").exists() and not markers(out)

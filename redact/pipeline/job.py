@@ -40,6 +40,7 @@ from redact.io.reader import ShardPlan, discover_inputs, plan_shards
 from redact.io.storage import Storage
 from redact.keys import key_fingerprint, load_key
 from redact.pipeline.manifest import OUTPUT_DIRS, aggregate, versions
+from redact.pipeline.ray_exec import DEFAULT_SHARD_RETRIES
 from redact.pipeline.shard import MARKER_DIR, marker_rel
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class RunOptions:
     resume: bool = False
     operator: str | None = None
     quiet: bool = False
+    shard_retries: int = DEFAULT_SHARD_RETRIES  # per shard, after its worker process died
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -304,6 +306,7 @@ def _run(
                 run_dir_arg,
                 workers_used,
                 progress=not opts.quiet,
+                shard_retries=opts.shard_retries,
             ):
                 done[marker["shard"]] = marker
                 record_shard(marker)
@@ -322,10 +325,20 @@ def _run(
             refused = _worker_usage_error(err)
             if refused:  # e.g. a model the policy names is not installed on the workers
                 raise UsageError(f"a detector worker could not start: {refused}") from None
+            why = f"{type(err).__name__}: {_first_line(err)}"
+            if _worker_died(err):
+                why = (
+                    f"a detector worker process died on the same shard "
+                    f"{opts.shard_retries + 1} time(s) (Ray: {type(err).__name__}): it was "
+                    f"killed, ran out of memory (see dmesg and the Ray worker logs) or crashed "
+                    f"in native code; raise --shard-retries if workers are being preempted"
+                )
+            unfinished = [p.name for p in plans if p.name not in done]
+            listed = ", ".join(unfinished[:5]) + (" ..." if len(unfinished) > 5 else "")
             raise RunFailed(
-                f"{len(plans) - len(done)} of {len(plans)} shard(s) did not finish "
-                f"({type(err).__name__}: {_first_line(err)}). Finished shards are kept: rerun the "
-                f"same command with --resume to process the rest."
+                f"{len(unfinished)} of {len(plans)} shard(s) did not finish ({why}). "
+                f"Unfinished: {listed}. Finished shards are kept: rerun the same command with "
+                f"--resume to process the rest."
             ) from None
 
     markers = [done[p.name] for p in plans]
@@ -383,6 +396,20 @@ def _worker_usage_error(err: BaseException) -> str | None:
             return m.group(1).strip()
         err = err.__cause__ or err.__context__ or getattr(err, "cause", None)
     return None
+
+
+_DEATHS = ("ActorDiedError", "WorkerCrashedError", "OutOfMemoryError", "ActorUnavailableError")
+
+
+def _worker_died(err: BaseException) -> bool:
+    """Whether Ray gave up on a shard because its worker process kept dying."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if type(err).__name__ in _DEATHS or any(d in str(err) for d in _DEATHS):
+            return True
+        err = err.__cause__ or err.__context__ or getattr(err, "cause", None)
+    return False
 
 
 def _first_line(err: BaseException) -> str:

@@ -102,6 +102,9 @@ def _forwarded_env() -> dict[str, str]:
     return {k: os.environ[k] for k in FORWARDED_ENV if os.environ.get(k)}
 
 
+DEFAULT_SHARD_RETRIES = 3
+
+
 def run_shards(
     plans: list[ShardPlan],
     policy_json: str,
@@ -109,11 +112,17 @@ def run_shards(
     run_dir: str,
     workers: int,
     progress: bool = True,
+    shard_retries: int = DEFAULT_SHARD_RETRIES,
 ) -> Iterator[dict[str, Any]]:
     """Yield each shard's completion marker as it finishes (in completion order).
 
     `progress=False` (a quiet run, e.g. under `redact bench`) turns Ray Data's progress
-    reporting off: on a small machine the driver's CPU competes with the workers."""
+    reporting off: on a small machine the driver's CPU competes with the workers.
+
+    A worker process that dies (killed, out of memory, a crash in native code) is restarted
+    and its shard retried, at most `shard_retries` times per shard: Ray Data's default is to
+    retry forever, so a shard that kills every worker it meets would hang the run instead
+    of failing it."""
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
@@ -129,6 +138,8 @@ def run_shards(
         compute=ray.data.ActorPoolStrategy(size=min(workers, len(plans))),
         num_cpus=1,
         runtime_env=runtime_env,
+        max_restarts=-1,  # a dead actor always comes back (the budget is per shard)
+        max_task_retries=shard_retries,
     )
     for row in ds.iter_rows():
         yield json.loads(row["marker"])
