@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,15 +132,19 @@ def run_shards(
     items = [{"plan": json.dumps(p.to_dict())} for p in plans]
     env = _forwarded_env()
     runtime_env = {"env_vars": env} if env and not _embedded() else None
-    ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        ShardWorker,
-        fn_constructor_kwargs={"policy_json": policy_json, "key": key, "run_dir": run_dir},
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=min(workers, len(plans))),
-        num_cpus=1,
-        runtime_env=runtime_env,
-        max_restarts=-1,  # a dead actor always comes back (the budget is per shard)
-        max_task_retries=shard_retries,
-    )
+    with warnings.catch_warnings():
+        # Ray 2.60 has no named map_batches parameter for the actors' retry options and warns
+        # that the keyword form goes in 2.64 (pyproject caps Ray below that).
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+            ShardWorker,
+            fn_constructor_kwargs={"policy_json": policy_json, "key": key, "run_dir": run_dir},
+            batch_size=1,
+            compute=ray.data.ActorPoolStrategy(size=min(workers, len(plans))),
+            num_cpus=1,
+            runtime_env=runtime_env,
+            max_restarts=-1,  # a dead actor always comes back (the budget is per shard)
+            max_task_retries=shard_retries,
+        )
     for row in ds.iter_rows():
         yield json.loads(row["marker"])
