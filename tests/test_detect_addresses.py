@@ -117,3 +117,64 @@ def test_house_number_street_number_needs_a_cue(rec):
     assert found(rec, "The score was 637 Strojírenská 1006 wow") == []
     text = "Our offices are located at 637 Strojírenská 1006, Svratka"
     assert found(rec, text) == ["637 Strojírenská 1006"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # labelled fields: the value to the end of its line
+        (
+            "NAME: JOHN DOE\nADDRESS: 1820 N MAPLE AVE, APT 12, FRESNO, CA 93703\nDOB: 1990",
+            "1820 N MAPLE AVE, APT 12, FRESNO, CA 93703",
+        ),
+        (
+            "addr - Flat 12B, Shanti Residency, 4th Cross, Koramangala, Bengaluru 560034",
+            "Flat 12B, Shanti Residency, 4th Cross, Koramangala, Bengaluru 560034",
+        ),
+        ("地址：北京市朝阳区建国路88号SOHO现代城2号楼1803室", "北京市朝阳区建国路88号SOHO现代城2号楼1803室"),
+        ("住所：東京都新宿区西新宿2-8-1 パークハイツ503\n電話", "東京都新宿区西新宿2-8-1 パークハイツ503"),
+        ("주소: 서울특별시 강남구 테헤란로 152, 1203호", "서울특별시 강남구 테헤란로 152, 1203호"),
+        (
+            "адрес ул. Тверская, д. 12, кв. 45, Москва, 125009",
+            "ул. Тверская, д. 12, кв. 45, Москва, 125009",
+        ),
+        (
+            "alamat Jl. Sudirman No. 45, RT 03/RW 05, Jakarta Selatan 12920",
+            "Jl. Sudirman No. 45, RT 03/RW 05, Jakarta Selatan 12920",
+        ),
+        # the value ends at a sentence end, the next field, or its closing bracket
+        ("mi dirección es Calle Mayor 5, 28013 Madrid. Gracias", "Calle Mayor 5, 28013 Madrid"),
+        (
+            "adresim Atatürk Cad. No: 45 Daire 7, Kadıköy/İstanbul, tel 0532 111 22 33",
+            "Atatürk Cad. No: 45 Daire 7, Kadıköy/İstanbul",
+        ),
+        ("адрес (ул. Тверская, д. 12) в резюме не нужен", "ул. Тверская, д. 12"),
+        # shapes of more countries
+        ("dane: ul. Marszałkowska 84/92 m. 15, 00-514 Warszawa", "ul. Marszałkowska 84/92 m. 15, 00-514 Warszawa"),
+        ("Ik woon op Keizersgracht 123-II, 1015 CJ Amsterdam.", "Keizersgracht 123-II, 1015 CJ Amsterdam"),
+        ("an Jonas, Am Sandtorkai 41, 20457 Hamburg. Danke", "Am Sandtorkai 41, 20457 Hamburg"),
+        ("309 Hart Senate Office Building\nWashington, DC 20510", "309 Hart Senate Office Building\nWashington, DC 20510"),
+    ],
+)  # fmt: skip
+def test_labelled_and_international_addresses(rec, text, expected):
+    assert found(rec, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "email address: john.smith@example.com",
+        "IP address: 192.168.1.20",
+        "Address: 0x7ffd5a3c",
+        "Base address: 0x4000_0000",
+        "address: str = Field(max_length=200)",
+        "server address: localhost:8080",
+        "address: db.internal:5432",
+        "Wallet address: 1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
+        "Please address the 3 issues below.",
+        "Address: see above",
+        "Address: TBD (step 2)",
+    ],
+)
+def test_address_labels_of_other_things_or_without_an_address(rec, text):
+    assert found(rec, text) == []

@@ -26,6 +26,8 @@ def names(rule, text: str) -> list[str]:
         ("我是陈静，很高兴认识你。", ["陈静"]),
         ("此致\n刘洋\n13912345678", ["刘洋"]),
         ("此致\n敬礼\n王芳", ["王芳"]),
+        # a transcript: two or more speakers at line starts
+        ("刘洋：下周一要演示\n张敏：好的\n刘洋：谢谢", ["刘洋", "张敏", "刘洋"]),
         # a title stays outside the name
         ("王先生明天来开会。", ["王"]),
         ("请把报告发给李老师。", ["李"]),
@@ -51,6 +53,7 @@ def test_chinese_names(text, expected):
         "亲爱的朋友们",
         "我来自马来西亚。",  # "from Malaysia"
         "来自黄山的游客",  # a place, not a sender
+        "王者：荣耀攻略\n第一章",  # one "speaker" line is a heading, not a transcript
     ],
 )
 def test_chinese_words_are_not_names(text):
@@ -65,6 +68,8 @@ def test_chinese_words_are_not_names(text):
         ("山田と申します。よろしくお願いします。", ["山田"]),
         ("ジョンさんは来ますか。", ["ジョン"]),
         ("佐藤先生に聞いてください。", ["佐藤"]),
+        ("氏名：佐藤 美咲\n電話：090-1234-5678", ["佐藤 美咲"]),  # a form (no kana needed)
+        ("担当：鈴木、よろしく", ["鈴木"]),
     ],
 )
 def test_japanese_names(text, expected):
@@ -94,6 +99,8 @@ def test_japanese_words_are_not_names(text):
         ("박지영님, 안녕하세요.", ["박지영"]),
         ("저는 이서연입니다", ["이서연"]),
         ("남궁민수님께", ["남궁민수"]),
+        ("이름: 김민준\n연락처: 010-1234-5678", ["김민준"]),
+        ("받는 사람 이서연, 주소 부산", ["이서연"]),
     ],
 )
 def test_korean_names(text, expected):

@@ -58,6 +58,14 @@ def names(component, text: str, language: str | None = None) -> list[str]:
         ("नमस्ते, मेरा नाम राहुल शर्मा है।", ["राहुल शर्मा"]),
         ("मेरा नाम प्रिया है", ["प्रिया"]),
         ("שלום, שמי דנה כהן", ["דנה כהן"]),
+        # form labels, in more languages
+        ("SURNAME: OYELARAN\nGIVEN NAMES: TEMITOPE ADEBOLA", ["OYELARAN", "TEMITOPE ADEBOLA"]),
+        ("Kontoinhaber: Tobias Wagner\nIBAN: DE89", ["Tobias Wagner"]),
+        ("Имя: Ольга\nФамилия: Смирнова", ["Ольга", "Смирнова"]),
+        ("Nama lengkap: Agus Wijaya", ["Agus Wijaya"]),
+        ("Họ và tên: Nguyễn Thị Lan", ["Nguyễn Thị Lan"]),
+        ("الاسم: نورة القحطاني", ["نورة القحطاني"]),
+        ("नाम: राहुल शर्मा", ["राहुल शर्मा"]),
     ],
 )
 def test_cue_positives(cues, text, expected):
@@ -77,6 +85,9 @@ def test_cue_positives(cues, text, expected):
         "Dear Sir or Madam,",
         "What's the file name? config.py",
         "What is its name? The function",
+        # a form label that is not a speaker
+        "Dirección: Av. Corrientes 1234",
+        "Name: string",
     ],
 )
 def test_cue_negatives(cues, text):

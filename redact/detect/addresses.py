@@ -39,7 +39,7 @@ _EN_TYPES = (
     # au / nz
     "Range|Mew|Dell|Front|Bend|Block|Brace|Circuit|Cct|Concourse|Glade|Grange|Hub|Lookout|Outlook|"
     "Promenade|Retreat|Boulevarde|Crossway|Gully|Heath|Nook|Reserve|Strand|Track|Tarn|Brow|Stairs|Slope|"
-    "Ramble|Steps|Walkway|Rue|"
+    "Ramble|Steps|Walkway|Rue|Building|Bldg|Tower|Towers|"
     # in
     "Nagar|Marg|Chowk|Gali|Layout|Enclave|Vihar|Bagh|Puram|Peth|Colony|Sector|Block|Extension"
 )
@@ -70,7 +70,7 @@ _ROMANCE_TYPES = (
 _COMPOUND = (
     "straße|strasse|str\\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|graben|stieg|"
     "twiete|kamp|straat|laan|plein|gracht|dreef|kade|singel|steeg|dijk|pad|hof|boulevard|markt|erf|hoek|"
-    "wal|baan|straatweg|lei|plaats|vest|kaai|vej|vägen|gatan|gata|katu|tie"
+    "wal|baan|straatweg|lei|plaats|vest|kaai|kai|vej|vägen|gatan|gata|katu|tie"
 )
 _SEPARATE_DE = "Straße|Strasse|Str\\.|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee|Markt"
 _PARTICLES = (
@@ -87,7 +87,7 @@ _UNIT_WORDS = sorted(
         "apt. apt apartment suite ste. ste unit flat floor fl. room rm. rm # appartamento app. app piso "
         "puerta planta escalera esc. esc etage stock bât. bât bâtiment porte interno int. interior andar "
         "sala bloco apto. apto piano scala edif. edif edificio depto. depto departamento lote mz. mz casa "
-        "bus boîte bte level lvl"
+        "bus boîte bte level lvl m. lok. kv. кв. квартира корп. стр. daire kat blok"
     ).split(),
     key=len,
     reverse=True,
@@ -100,7 +100,7 @@ _UNIT = (
 
 _US_LIKE = regex.compile(
     rf"(?:(?<![\w.\-/])|(?<=\\n)){_NUM},?[ \t]+(?:[NSEW]\.?[ \t]+)?(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,4}}"
-    rf"(?:{_EN_TYPES})s?\b\.?(?:[ \t]+[NSEW][EW]?\b\.?)?"
+    rf"(?:{_EN_TYPES}|{_EN_TYPES.upper()})s?\b\.?(?:[ \t]+[NSEW][EW]?\b\.?)?"
 )
 _UK_UNIT_FIRST = regex.compile(
     rf"(?:(?<![\w.\-/])|(?<=\\n))(?i:flat|studio|apartment|unit)[ \t]+[\w\-]{{1,5}}[ \t]*(?:,|\n|\|)[ \t]*"
@@ -125,11 +125,89 @@ _TYPE_FIRST_BARE = regex.compile(
 )
 _COMPOUND_LIKE = regex.compile(
     rf"(?:(?<![\w\-])|(?<=\\n))(?:{_CAP}[ \t\-]){{0,3}}?\p{{Lu}}[\p{{L}}\-]*?(?i:{_COMPOUND})[ \t]+\d{{1,4}}[ \t]?[a-zA-Z]?"
-    rf"(?:[\-/]\d{{1,4}}[a-z]?)?(?![\w])"
+    rf"(?:[\-/](?:\d{{1,4}}[a-z]?|[IVX]{{1,4}}|hs|huis|bis))?(?![\w])"
 )
 _SEPARATE_LIKE = regex.compile(
     rf"(?:(?<![\w\-])|(?<=\\n))(?:{_CAP}[ \t]){{1,2}}(?:{_SEPARATE_DE})[ \t]+\d{{1,4}}[ \t]?[a-zA-Z]?(?:[\-/]\d{{1,4}})?(?![\w])"
 )
+# Central and Eastern Europe, Turkey, Indonesia: "ul. Marszałkowska 84/92", "ул. Тверская, д. 12",
+# "Jl. Sudirman No. 45", "Atatürk Cad. No: 45".
+_INTL_TYPE_FIRST = (
+    r"ul\.|al\.|os\.|Jl\.|Jln\.|Jalan|ул\.|улица|пр-т|просп\.|проспект|пер\.|переулок|ш\.|шоссе|"
+    r"бульвар|б-р|наб\.|набережная|пл\.|площадь|вул\.|вулиця|ulica|aleja|ulice|třída|nám\."
+)
+_INTL_NUMBER = r"(?:(?i:д\.|дом|No\.?|No:|Nomor|nr\.?|№|č\.)[ \t]*)?\d{1,5}[A-Za-zА-Яа-я]?(?:[\-/]\d{1,4}[A-Za-z]?)?(?![\d])"
+_INTL_LIKE = regex.compile(
+    rf"(?:(?<![\w.\-/])|(?<=\\n))(?:{_INTL_TYPE_FIRST})[ \t]*(?:{_CAP}[ \t]*,?[ \t]+){{1,4}}?{_INTL_NUMBER}"
+)
+_TR_LIKE = regex.compile(
+    rf"(?:(?<![\w.\-/])|(?<=\\n))(?:{_CAP}[ \t]+){{1,3}}(?:Cad\.|Caddesi|Cd\.|Sok\.|Sokak|Sokağı|Sk\.|"
+    rf"Bulvarı|Blv\.|Mah\.|Mahallesi)[ \t]*,?[ \t]*(?:No[:.]?[ \t]*)\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?(?![\d])"
+)
+# A labelled address: "Address: 1820 N MAPLE AVE, APT 12, FRESNO, CA 93703", "addr - Flat 12B,
+# ...", "住所：東京都新宿区西新宿2-8-1", "주소: 서울특별시 강남구 테헤란로 152". The value runs to the
+# end of its line (or a sentence end, "|", ";" or a full-width stop), must hold a digit, and
+# parts or CJK letters.
+# Labels of other things ("email address:", "IP address:") are not address labels.
+_ADDRESS_WORDS = (
+    r"address|addr\.?|adresse|anschrift|wohnadresse|dirección|direccion|domicilio|indirizzo|"
+    r"endereço|endereco|morada|adres|adresa|adresim|адрес|地址|住址|收货地址|住所|주소|địa chỉ|"
+    r"العنوان|عنواني|पता|כתובת"
+)
+_ADDRESS_FIELD = regex.compile(
+    r"(?i)(?<![\p{L}\-])(?<!(?:e-?mail|ip|mac|web|wallet|memory|server|return|bitcoin|ipv[46]|"
+    r"contract|hardware|base|network|link|ethernet|bluetooth)[ \t]?)"
+    r"(?:(?:home|street|mailing|postal|shipping|billing|delivery|current|permanent|office|"
+    r"business|residential|full)[ \t]+)?"
+    rf"(?:{_ADDRESS_WORDS})(?:[ \t]*[:：]|[ \t]+[\-–][ \t]|(?<=адрес|alamat|adresim|地址|住所|주소|عنواني)[ \t]+)[ \t]*"
+    r"|(?i)(?<![\p{L}])(?:my (?:home |full )?address is|our address is|mi dirección es|mon adresse est|"
+    r"meine adresse (?:ist|lautet)|mijn adres is|il mio indirizzo è|meu endereço é|mój adres to|"
+    r"мой адрес|alamat(?: saya| rumah| lengkap)?(?: adalah)?|адрес:?)[ \t]+"
+)
+_FIELD_END = regex.compile(
+    # the next field on the same line: ", tel 0532...", ", 연락처 010-..."
+    r",[ \t]*(?=(?i:tel|phone|mobile|cell|fax|e-?mail|telefon|teléfono|telefone|téléphone|"
+    r"телефон|тел\.|연락처|전화|電話|电话|手机))|"
+    r"\n|\\n|[|;。；，]|(?<=\p{L}{4}|\d|\))[.!?](?=[ \t]|$)|(?<=[.!?])[ \t]+(?=\p{Ll})"
+)
+# Values that are not postal addresses: e-mail, URL, memory or wallet hex, IP, host:port, bare
+# numbers, code ("address: str = Field(max_length=200)").
+_NOT_ADDRESS_VALUE = regex.compile(
+    r"@|://|^0x|^\d{1,3}(?:\.\d{1,3}){3}\b|^[\d\s\-+().]+$|(?i:localhost)|\w:\d{2,5}\b|"
+    r"[=<>{}\[\]`\\]|\w\("
+)
+# An address value has parts ("street, city") or is written in CJK, where parts have no commas.
+_PARTS_OR_CJK = regex.compile(r"\S,[ \t]*\S|[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]")
+_LETTERS = regex.compile(r"\p{L}")
+
+
+def _address_fields(text: str) -> list[tuple[int, int, float]]:
+    out = []
+    for m in _ADDRESS_FIELD.finditer(text):
+        start = m.end()
+        stop = _FIELD_END.search(text, start, min(len(text), start + 160))
+        end = stop.start() if stop else min(len(text), start + 160)
+        while start < end and text[start] in "([":
+            start += 1
+        value = text[start:end]
+        depth = 0
+        for k, ch in enumerate(value):  # "(ул. Тверская, д. 12) в резюме": ends at its bracket
+            depth += (ch == "(") - (ch == ")")
+            if depth < 0:
+                value = value[:k]
+                break
+        value = value.rstrip(" \t,.:")
+        if (
+            len(value) >= 5
+            and _DIGIT.search(value)
+            and len(_LETTERS.findall(value)) >= 2
+            and not _NOT_ADDRESS_VALUE.search(value)
+            and _PARTS_OR_CJK.search(value)
+        ):
+            out.append((start, start + len(value), 0.8))
+    return out
+
+
 _NOT_STREETS = frozenset(
     "string spring bring ring offspring keyring substring docstring querystring".split()
 )
@@ -165,6 +243,8 @@ _TAILS = [
     regex.compile(rf"(?:{_SEP}{_CITY}){{1,2}}(?:[ \t]*-[ \t]*|{_SEP})\d{{3}}[ \t]?\d{{3}}(?!\w)"),
     # [City,] Country 12345 ("Svratka\n Czech Republic 45098")
     regex.compile(rf"(?:{_SEP}{_CITY}){{0,2}}{_SEP}{_CITY}[ \t]+\d{{4,5}}(?!\w)"),
+    # PL: 00-514 City
+    regex.compile(rf"{_SEP}\d{{2}}-\d{{3}}{_SEP}{_CITY}"),
     # ES: City, 28013
     regex.compile(rf"{_SEP}{_CITY},[ \t]*\d{{5}}(?!\w)"),
     # US without ZIP: City, ST
@@ -258,6 +338,8 @@ class StreetAddressRecognizer:
             ("separate", _SEPARATE_LIKE, 0.65),
             ("bare", _TYPE_FIRST_BARE, 0.6),
             ("num_words_num", _NUM_WORDS_NUM, 0.6),
+            ("intl", _INTL_LIKE, 0.65),
+            ("tr", _TR_LIKE, 0.65),
         ):
             for m in pattern.finditer(text):
                 if not self._plausible(m.group(), shape):
@@ -279,6 +361,7 @@ class StreetAddressRecognizer:
                 if lead:
                     start = max(0, start - 30) + lead.start()
                 raw.append((start, end, score))
+        raw.extend(_address_fields(text))
         for m in _PO_BOX.finditer(text):
             raw.append(self._with_tail(text, m.start(), m.end(), 0.7))
         for m in _CUED_NAME_NUMBER.finditer(text):

@@ -71,6 +71,9 @@ _ZH_BEFORE_TITLED = (
 _ZH_TITLED = re.compile(
     rf"{_ZH_BEFORE_TITLED}(?P<name>{_ZH_SURNAME}{_ZH_GIVEN}{{0,2}}?)(?:{_ZH_TITLES})"
 )
+# A meeting transcript or chat log: "刘洋：下周一要给客户演示" at the start of two or more lines
+# with different speakers (one such line may be a heading: "王者：..." is a game title).
+_ZH_SPEAKER = re.compile(rf"(?m)^[ \t]*(?P<name>{_ZH_NAME})[ \t]*[:：](?=[^\n])")
 _ZH_SIGNOFF = r"此致|敬礼|此致敬礼|谢谢|祝好|顺祝商祺|祝工作顺利|祝一切顺利|敬上|謝謝"
 _ZH_SIGNED = re.compile(
     rf"(?m)^[ \t]*(?:{_ZH_SIGNOFF})[ \t，,！!。]*\n(?:[ \t]*(?:{_ZH_SIGNOFF})[ \t，,！!。]*\n)?"
@@ -129,6 +132,11 @@ class ChineseNames:
                 end = _before_title(text, start, m.end(group))
                 if text[start:end] not in _ZH_WORDS:
                     out.append(Finding(start, end, PERSON, self.name, score))
+        speakers = [m for m in _ZH_SPEAKER.finditer(text) if m.group("name") not in _ZH_WORDS]
+        if len({m.group("name") for m in speakers}) >= 2:
+            out.extend(
+                Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.7) for m in speakers
+            )
         return out
 
 
@@ -145,6 +153,13 @@ _JA_SELF = re.compile(
     rf"|[{_KATAKANA}]{{2,12}})[ \t　]*(?:と申します|といいます|と言います|です)"
     rf"|(?<![{_KANJI}{_KATAKANA}])(?P<name2>[{_KANJI}]{{2,4}}(?:[ \t　]?[{_KANJI}]{{1,4}})?"
     rf"|[{_KATAKANA}]{{2,12}})[ \t　]*と申します"
+)
+# Form fields: "氏名：佐藤 美咲", "お名前: ヤマダ タロウ", "担当：鈴木" (value alone on its line or before
+# a comma, bracket or honorific).
+_JA_LABELED = re.compile(
+    rf"(?:氏名|お名前|名前|担当者|担当|宛名|差出人|送り主|受取人|ご依頼主|依頼者|申込者|契約者)[ \t　]*[:：][ \t　]*"
+    rf"(?P<name>[{_KANJI}]{{1,4}}(?:[ \t　][{_KANJI}]{{1,4}})?|[{_KATAKANA}]{{2,12}}(?:[ \t　][{_KATAKANA}]{{2,12}})?)"
+    rf"(?=[ \t　]*(?:\n|$|[、,，（(]|様|さん|殿))"
 )
 _JA_WORDS = frozenset(
     "社長 部長 課長 係長 店長 院長 校長 会長 議長 先輩 後輩 運転手 店員 患者 利用者 担当者 担当 管理者 "
@@ -168,9 +183,13 @@ class JapaneseNames:
     name = "JapaneseNames"
 
     def find(self, text: str) -> list[Finding]:
+        out = [
+            Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.8)
+            for m in _JA_LABELED.finditer(text)
+            if m.group("name") not in _JA_NOT_SELF | _JA_WORDS
+        ]
         if not _KANA.search(text):
-            return []  # Chinese: "这位先生" is not a name before an honorific
-        out = []
+            return out  # Chinese: "这位先生" is not a name before an honorific
         for m in _JA_HONORED.finditer(text):
             if m.group("name") not in _JA_WORDS:
                 out.append(Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.75))
@@ -198,6 +217,11 @@ _KO_SELF = re.compile(
     rf"(?:제[ \t]*이름은|내[ \t]*이름은|이름은|성함은)[ \t]*(?P<name>[{_HANGUL}]{{2,4}}?)(?={_KO_PARTICLE})"
     rf"|(?:^|(?<=[\s.,!?]))저는[ \t]+(?P<name2>{_KO_SURNAME}[{_HANGUL}]{{2}})(?=입니다|이에요|예요|이고|라고)"
 )
+# Form fields and recipients: "이름: 김민준", "받는 사람 이서연", "성명：박지훈".
+_KO_LABELED = re.compile(
+    rf"(?:이름|성명|성함|받는[ \t]?사람|보내는[ \t]?사람|수신자|발신자|수취인|담당자|예금주|신청자)"
+    rf"(?:[ \t]*[:：][ \t]*|[ \t]+)(?P<name>{_KO_SURNAME}[{_HANGUL}]{{1,2}})(?={_KO_PARTICLE}|\n|[,，(（])"
+)
 _KO_WORDS = frozenset(
     "선생 사장 고객 부장 이사 하나 공주 왕자 원장 신부 주인 기사 반장 소장 차장 전무 국장 상무 "
     "마음 한국인 한국어 조선인 전문가 신입생 연구원 정치인 노동자 남학생 여학생 기술자 문과생 이과생 "
@@ -213,11 +237,11 @@ class KoreanNames:
 
     def find(self, text: str) -> list[Finding]:
         out = []
-        for pattern in (_KO_HONORED, _KO_SELF):
+        for pattern in (_KO_HONORED, _KO_SELF, _KO_LABELED):
             for m in pattern.finditer(text):
                 group = "name" if m.group("name") else "name2"
                 if m.group(group) not in _KO_WORDS:
-                    score = 0.8 if pattern is _KO_SELF else 0.75
+                    score = 0.75 if pattern is _KO_HONORED else 0.8
                     out.append(Finding(m.start(group), m.end(group), PERSON, self.name, score))
         return out
 

@@ -104,10 +104,21 @@ _PERSON_KEYS = regex.compile(
 )
 
 
-# "Name: Ada Lovelace", "Directed by: Ivica Luthar" (labels in forms, CVs, credits).
+# "Name: Ada Lovelace", "Directed by: Ivica Luthar", "GIVEN NAMES: TEMITOPE ADEBOLA",
+# "Имя: Ольга", "Kontoinhaber: Tobias Wagner" (labels in forms, CVs, credits, bank details).
+# Chinese, Japanese and Korean labels are in `cjk`.
 _LABEL = re.compile(
-    r"(?i)(?<!\w)(?:name|full name|first name|last name|surname|customer|patient|contact|author|"
-    r"directed by|written by|signed by|from|to|cc|attn|nom|nombre|nome|vorname|nachname)[ \t]*:[ \t]*"
+    r"(?i)(?<!\w)(?:name|full name|first name|last name|surname|given names?|middle names?|"
+    r"family name|maiden name|customer|patient|contact|contact person|author|recipient|"
+    r"beneficiary|account holder|account name|card ?holder|passenger|guest|applicant|candidate|"
+    r"employee|next of kin|emergency contact|directed by|written by|signed by|from|to|cc|attn|"
+    r"nom|nom complet|nom de famille|prénom|prenom|destinataire|expéditeur|titulaire|bénéficiaire|"
+    r"nombre|nombre completo|apellidos?|remitente|destinatario|nome|nome completo|cognome|"
+    r"sobrenome|destinatário|remetente|mittente|intestatario|vorname|nachname|empfänger|"
+    r"absender|kontoinhaber|inhaber|ansprechpartner|naam|voornaam|achternaam|imię|nazwisko|"
+    r"imię i nazwisko|odbiorca|nadawca|имя|фамилия|отчество|фио|ф\.и\.о\.|получатель|"
+    r"отправитель|ad soyad|adı soyadı|alıcı|nama|nama lengkap|penerima|họ và tên|họ tên|"
+    r"người nhận|الاسم|الاسم الكامل|المستلم|नाम|पूरा नाम)[ \t]*[:：][ \t]*"
 )
 # "Nichole: You saved my life!" - a speaker label at the start of a line (scripts, chat logs).
 _SPEAKER = regex.compile(
@@ -203,8 +214,12 @@ class ContextCueNames:
         for cue in _LABEL.finditer(text):
             m = regex.match(_NAME_SEQ, text[cue.end() : cue.end() + 80])
             if m:
+                # a label announces a name as firmly as "my name is" in scripts without case,
+                # where the capital letter that weak cues need does not exist
+                first = m.group("name")[:1]
+                caseless = not first.isupper() and not first.islower()
                 span = self._accept_words(
-                    text, cue.end() + m.start("name"), m.group("name"), False, language
+                    text, cue.end() + m.start("name"), m.group("name"), caseless, language
                 )
                 if span:
                     out.append(Finding(span[0], span[1], PERSON, "LabelNames", 0.75))

@@ -63,6 +63,14 @@ bonjour salut merci hallo danke hola gracias ciao grazie olá obrigado obrigada
 lorem ipsum dolor sit amet
 world everyone everybody all guys team folks there friend friends sir ma'am buddy mate pal dude
 chatbot human bro sis honey darling sweetie love babe
+address addr phone telephone tel mobile fax e-mail date city country zip postcode nationality
+occupation signature allergies dirección direccion teléfono telefono correo fecha ciudad país
+adresse téléphone courriel ville pays anschrift telefon straße strasse ort datum indirizzo città
+endereço endereco cidade telefone adres telefoon woonplaats miasto ulica adresa kontoinhaber
+empfänger absender titular destinatario remitente destinataire expéditeur nacionalidad
+nationalité staatsangehörigkeit geburtsdatum nombre apellido apellidos prénom prenom vorname
+nachname cognome naam voornaam achternaam imię nazwisko имя фамилия отчество адрес телефон город
+дата получатель отправитель nama alamat telepon soyad alıcı
 """
 
 _PLACEHOLDER_WORDS = "NAME EMAIL PHONE ADDRESS IP CREDIT_CARD IBAN ID URL PERSON LOCATION".split()
