@@ -28,6 +28,7 @@ def names(rule, text: str) -> list[str]:
         ("此致\n敬礼\n王芳", ["王芳"]),
         # a transcript: two or more speakers at line starts
         ("刘洋：下周一要演示\n张敏：好的\n刘洋：谢谢", ["刘洋", "张敏", "刘洋"]),
+        ("此致\n敬礼！\n\n学生：陈静\n（日期）", ["陈静"]),
         # a title stays outside the name
         ("王先生明天来开会。", ["王"]),
         ("请把报告发给李老师。", ["李"]),
@@ -70,6 +71,9 @@ def test_chinese_words_are_not_names(text):
         ("佐藤先生に聞いてください。", ["佐藤"]),
         ("氏名：佐藤 美咲\n電話：090-1234-5678", ["佐藤 美咲"]),  # a form (no kana needed)
         ("担当：鈴木、よろしく", ["鈴木"]),
+        # common surnames before a job title and in business-mail self-introductions
+        ("山本部長\n\nお疲れ様です。営業二課の鈴木です。", ["山本", "鈴木"]),
+        ("私は営業二課の鈴木 健太です。", ["鈴木 健太"]),
     ],
 )
 def test_japanese_names(text, expected):
@@ -85,6 +89,8 @@ def test_japanese_names(text, expected):
         "ご主人様はいますか。",
         "社長さんに聞きました。",
         "这位先生是谁？",  # Chinese (no kana): not a Japanese honorific
+        "これは本です。森です。",  # one kanji: a word as often as a surname
+        "営業本部長に連絡しました。",  # a title after a word that is no surname
     ],
 )
 def test_japanese_words_are_not_names(text):

@@ -66,6 +66,15 @@ def names(component, text: str, language: str | None = None) -> list[str]:
         ("Họ và tên: Nguyễn Thị Lan", ["Nguyễn Thị Lan"]),
         ("الاسم: نورة القحطاني", ["نورة القحطاني"]),
         ("नाम: राहुल शर्मा", ["राहुल शर्मा"]),
+        # a given name that is also a common word, after a strong cue
+        ("His name is Will and he's marrying Grace.", ["Will"]),
+        # titles in caseless scripts; Polish and Russian forms of address; markdown
+        ("الأستاذة نورة القحطاني أطلب", ["نورة القحطاني"]),
+        ("मैनेजर का नाम श्री अनिल वर्मा है।", ["अनिल वर्मा"]),
+        ("Szanowny Panie Tomaszu,", ["Tomaszu"]),
+        ("Уважаемая Ольга Викторовна!", ["Ольга Викторовна"]),
+        ("Tôi tên là: **Nguyễn Minh**", ["Nguyễn Minh"]),
+        ('pelanggan = [{"nama": "Agus Wijaya", "telepon": "0813"}]', ["Agus Wijaya"]),
     ],
 )
 def test_cue_positives(cues, text, expected):
@@ -88,6 +97,7 @@ def test_cue_positives(cues, text, expected):
         # a form label that is not a speaker
         "Dirección: Av. Corrientes 1234",
         "Name: string",
+        "my name is will power",  # lower case after a strong cue: the word, not the name
     ],
 )
 def test_cue_negatives(cues, text):

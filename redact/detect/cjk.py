@@ -47,7 +47,8 @@ _ZH_GIVEN = rf"(?:[\u4e00-\u9fff](?<![{_ZH_STOP}]))"
 _ZH_NAME = rf"{_ZH_SURNAME}{_ZH_GIVEN}{{1,2}}"
 _ZH_CUES = (
     r"我叫|我的名字是|我的名字叫|名字叫|名叫|尊敬的|亲爱的|敬爱的|(?m:^)[ \t]*致|"
-    r"(?:姓名|名字|联系人|收件人|发件人|收货人|申请人|负责人|经办人|签名|署名)[ \t]*[:：][ \t]*|"
+    r"(?:姓名|名字|联系人|收件人|发件人|收货人|申请人|负责人|经办人|签名|署名|学生|请假人|报名人|"
+    r"作者|客户|患者|乘客|学员|员工|家长|姓名/名字)[ \t]*[:：][ \t]*|"
     # writing or sending for someone: "帮李华写一封求职信"
     r"(?:帮|给|替|为)(?=\S{2,4}(?:写|发|回复|打电话))"
 )
@@ -161,6 +162,28 @@ _JA_LABELED = re.compile(
     rf"(?P<name>[{_KANJI}]{{1,4}}(?:[ \t　][{_KANJI}]{{1,4}})?|[{_KATAKANA}]{{2,12}}(?:[ \t　][{_KATAKANA}]{{2,12}})?)"
     rf"(?=[ \t　]*(?:\n|$|[、,，（(]|様|さん|殿))"
 )
+# The most common Japanese surnames: with them a name is found before a job title ("山本部長")
+# and in "営業二課の鈴木です", where two kanji alone could be any word.
+_JA_SURNAMES = (
+    "佐藤 鈴木 高橋 田中 伊藤 渡辺 渡邊 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 林 斎藤 斉藤 "
+    "清水 山崎 森 池田 橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 "
+    "坂本 福田 太田 西村 藤井 金子 岡本 藤原 中野 三浦 原田 中川 松田 竹内 小野 田村 中山 和田 石田 森田 "
+    "上田 原 柴田 酒井 工藤 横山 宮崎 宮本 内田 高木 安藤 島田 谷口 大野 高田 丸山 今井 河野 藤本 村田 "
+    "武田 上野 杉山 増田 小山 大塚 平野 菅原 久保 松井 千葉 岩崎 桜井 木下 野口 松尾 菊地 野村 新井 渡部 "
+    "北村 大西 五十嵐 片山 本田 西田 吉川 中西 服部 浅野 樋口 秋山 田口 永井 山内 小島 飯田 荒木 北川"
+).split()
+_JA_SURNAME = "(?:" + "|".join(sorted(_JA_SURNAMES, key=len, reverse=True)) + ")"
+_JA_TITLES = (
+    r"部長|課長|係長|社長|専務|常務|取締役|店長|主任|所長|室長|支店長|教授|准教授|監督|会長"
+)
+_JA_TITLED = re.compile(
+    rf"(?<![{_KANJI}])(?P<name>{_JA_SURNAME})(?:[ \t　]?(?:{_JA_TITLES}))(?![{_KANJI}])"
+)
+# "お疲れ様です。営業二課の鈴木です。", "私は営業二課の鈴木 健太です。"
+_JA_MAIL_SELF = re.compile(
+    rf"(?:の|は|、|。|\n|^)[ \t　]*(?P<name>{_JA_SURNAME}(?:[ \t　]?[{_KANJI}]{{1,3}})?)"
+    rf"[ \t　]*(?:です|でございます|と申します)(?:[。、！!]|$)"
+)
 _JA_WORDS = frozenset(
     "社長 部長 課長 係長 店長 院長 校長 会長 議長 先輩 後輩 運転手 店員 患者 利用者 担当者 担当 管理者 "
     "奥 旦那 主人 子供 息子 娘 彼女 彼氏 友達 医者 大家 警察 作家 先方 相手 業者 職人 看護師 弁護士 "
@@ -193,11 +216,17 @@ class JapaneseNames:
         for m in _JA_HONORED.finditer(text):
             if m.group("name") not in _JA_WORDS:
                 out.append(Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.75))
+        for pattern in (_JA_TITLED, _JA_MAIL_SELF):
+            for m in pattern.finditer(text):
+                if pattern is _JA_MAIL_SELF and len(m.group("name")) < 2:
+                    continue  # "森です。": forest, or Mr Mori; one kanji is too little to say
+                out.append(Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.75))
         for m in _JA_SELF.finditer(text):
             group = "name" if m.group("name") else "name2"
             if m.group(group) not in _JA_NOT_SELF | _JA_WORDS:
                 out.append(Finding(m.start(group), m.end(group), PERSON, self.name, 0.8))
-        return out
+        unique = {(f.start, f.end): f for f in sorted(out, key=lambda f: f.score)}
+        return sorted(unique.values(), key=lambda f: f.start)
 
 
 # ---------------------------------------------------------------------------- Korean

@@ -16,6 +16,7 @@ from redact.detect.findings import Finding
 from redact.detect.lexicon import (
     NAME_PARTICLES,
     fold,
+    given_names,
     is_dictionary_word,
     is_given,
     is_word_not_name,
@@ -45,7 +46,10 @@ _STRONG = (
     r"nazywam się|mam na imię|jmenuju se|меня зовут|мене звати|"
     r"benim adım|tôi tên là|tên tôi là|tên của tôi là|nama saya|"
     # scripts without letter case: Arabic, Persian, Hindi, Hebrew
-    r"اسمي|اسمى|إسمي|اسم من|मेरा नाम|मेरा नाम है|שמי|קוראים לי"
+    r"اسمي|اسمى|إسمي|اسم من|मेरा नाम|मेरा नाम है|שמי|קוראים לי|"
+    # titles before a name in caseless scripts, where no capital letter marks it
+    r"الأستاذ|الأستاذة|الاستاذ|الاستاذة|الأستاذة/|السيد|السيدة|الدكتور|الدكتورة|المهندس|المهندسة|"
+    r"श्री|श्रीमती|सुश्री|डॉ\."
 )
 _WEAK = (
     r"i'm|i’m|i am|im|this is|it's|it’s|here is|dear|hi|hello|hey|hiya|greetings|good morning|"
@@ -54,6 +58,8 @@ _WEAK = (
     r"je suis|c'est|bonjour|salut|cher|chère|merci|ich bin|hier ist|hallo|liebe|lieber|danke|"
     r"soy|hola|querido|querida|estimado|estimada|gracias|sono|ciao|caro|cara|gentile|grazie|"
     r"eu sou|olá|oi|prezado|prezada|obrigado|obrigada|ik ben|hoi|beste|bedankt|cześć|dzień dobry|"
+    r"pan|pani|pana|panie|panu|panią|szanowny|szanowna|drogi|droga|"
+    r"уважаемый|уважаемая|дорогой|дорогая|привет|здравствуйте|"
     # a question for a name, answered right after it ("What's your last name? Sjöberg")
     r"(?:(?:full |first |last |sur|family |given )?name|name on (?:the|your) account)\?"
     r"(?:[ \t]*\n?[ \t]*(?:user|human|customer|client|me|a)[ \t]*:)?"
@@ -65,7 +71,7 @@ _CUE = re.compile(
     rf"(?<!\w)(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK})|(?P<verb>{_VERB}))(?=[ \t,:])",
     re.IGNORECASE,
 )
-_AFTER_CUE = regex.compile(rf"[ \t]*[,:]?[ \t]+{_NAME_SEQ}")
+_AFTER_CUE = regex.compile(rf"[ \t]*[,:/]?[ \t]*(?<=[ \t:/])(?:\*\*?|__?|\")?{_NAME_SEQ}")
 
 _SIGNOFF = (
     r"best|best regards|best wishes|kind regards|regards|warm regards|warmest regards|cheers|thanks|"
@@ -90,7 +96,8 @@ _KEYS = (
     r"name|full_?name|first_?name|last_?name|given_?name|family_?name|surname|author|username|"
     r"user_?name|owner|customer(?:_?name)?|employee(?:_?name)?|contact(?:_?name)?|sender|"
     r"recipient|patient(?:_?name)?|student(?:_?name)?|person|signature|nom|prenom|prénom|nombre|"
-    r"apellido|nome|cognome|vorname|nachname"
+    r"apellido|nome|cognome|vorname|nachname|nama|naam|imie|imię|nazwisko|isim|ad_?soyad|ho_?ten|"
+    r"имя|фамилия|姓名|名字|名前|氏名|이름"
 )
 _CODE_CUE = regex.compile(
     rf"(?i)(?<![\w])[\"']?(?P<key>{_KEYS})[\"']?[ \t]*(?:=|:|=>)[ \t]*(?P<q>[\"'])"
@@ -161,7 +168,16 @@ class ContextCueNames:
             if k > 0 and fold(w) in NAME_PARTICLES and _capital_after_particles(words, k):
                 kept.append(m)  # "van", "de", "da" inside a name ("Ella van de Ven")
                 continue
-            if f in common or looks_like_identifier(w) or _ELISION.match(w):
+            given_after_strong = (
+                strong
+                and k == 0
+                and w[:1].isupper()
+                and not w.isupper()
+                and fold(w) in given_names()
+            )
+            if (f in common and not given_after_strong) or looks_like_identifier(w):
+                break  # "my name is not important"; but "his name is Will", "call me May"
+            if _ELISION.match(w):
                 break
             first = words[0].group()
             if not first[:1].isupper() and not first[:1].islower():  # a script without case
