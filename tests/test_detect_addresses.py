@@ -154,6 +154,8 @@ def test_house_number_street_number_needs_a_cue(rec):
         ("Ik woon op Keizersgracht 123-II, 1015 CJ Amsterdam.", "Keizersgracht 123-II, 1015 CJ Amsterdam"),
         ("an Jonas, Am Sandtorkai 41, 20457 Hamburg. Danke", "Am Sandtorkai 41, 20457 Hamburg"),
         ("309 Hart Senate Office Building\nWashington, DC 20510", "309 Hart Senate Office Building\nWashington, DC 20510"),
+        ("dados: Rua Garrett 45, 3.º Esq., 1200-203 Lisboa, NIF", "Rua Garrett 45, 3.º Esq., 1200-203 Lisboa"),
+        ("partner — 2-11-3 Meguro, Meguro-ku, Tokyo 153-0063.", "2-11-3 Meguro, Meguro-ku, Tokyo 153-0063"),
     ],
 )  # fmt: skip
 def test_labelled_and_international_addresses(rec, text, expected):
@@ -174,6 +176,7 @@ def test_labelled_and_international_addresses(rec, text, expected):
         "Please address the 3 issues below.",
         "Address: see above",
         "Address: TBD (step 2)",
+        "Version 2-3-1 of Python, Python-ku?",
     ],
 )
 def test_address_labels_of_other_things_or_without_an_address(rec, text):

@@ -120,6 +120,9 @@ def test_cue_offsets(cues):
         ("Cordialement,\nmarie", ["marie"]),
         ("Best,\nChatGPT", []),
         ("Thanks,\nthe team", []),
+        # family and friends sign off too, and an emoji may close the line
+        ("Alles Liebe zum Geburtstag,\ndeine Lotte 🌷", ["Lotte"]),
+        ("Love you!\nYour friend,\nJake ❤️", ["Jake"]),
     ],
 )
 def test_signoffs(cues, text, expected):

@@ -93,9 +93,11 @@ _UNIT_WORDS = sorted(
     reverse=True,
 )
 _UNIT = (
-    r"(?:[ \t]*(?:,|\n|(?:\\n)+)?[ \t]*(?i:"
+    r"(?:[ \t]*(?:,|\n|(?:\\n)+)?[ \t]*(?:(?i:"
     + "|".join(regex.escape(w) for w in _UNIT_WORDS)
-    + r")(?<=[.#])?(?![\p{L}])[ \t]*#?[\w\-]{1,6}\.?){0,2}"
+    + r")(?<=[.#])?(?![\p{L}])[ \t]*#?[\w\-]{1,6}\.?"
+    # Portuguese floor and side: "3.º Esq.", "2º Dto"
+    + r"|\d{1,2}\.?[ºª°][ \t]*(?:(?i:esq|dto|dt|dir|frente|fte|andar)\.?)?)){0,2}"
 )
 
 _US_LIKE = regex.compile(
@@ -139,6 +141,12 @@ _INTL_TYPE_FIRST = (
 _INTL_NUMBER = r"(?:(?i:д\.|дом|No\.?|No:|Nomor|nr\.?|№|č\.)[ \t]*)?\d{1,5}[A-Za-zА-Яа-я]?(?:[\-/]\d{1,4}[A-Za-z]?)?(?![\d])"
 _INTL_LIKE = regex.compile(
     rf"(?:(?<![\w.\-/])|(?<=\\n))(?:{_INTL_TYPE_FIRST})[ \t]*(?:{_CAP}[ \t]*,?[ \t]+){{1,4}}?{_INTL_NUMBER}"
+)
+# Japanese addresses in Latin letters: "2-11-3 Meguro, Meguro-ku, Tokyo 153-0063".
+_JP_LATIN = regex.compile(
+    rf"(?:(?<![\w.\-/])|(?<=\\n))\d{{1,2}}(?:-\d{{1,4}}){{1,2}},?[ \t]+{_CAP}(?:[ \t\-]\d{{1,2}}(?:-?chome)?)?"
+    rf"(?:,[ \t]*{_CAP}){{0,2}}?,[ \t]*{_CAP}-(?:ku|shi|cho|machi|gun|ken)\b"
+    rf"(?:,[ \t]*{_CAP}(?:-(?:shi|ken|to|fu))?)?(?:,?[ \t]*(?:〒[ \t]?)?\d{{3}}-\d{{4}})?"
 )
 _TR_LIKE = regex.compile(
     rf"(?:(?<![\w.\-/])|(?<=\\n))(?:{_CAP}[ \t]+){{1,3}}(?:Cad\.|Caddesi|Cd\.|Sok\.|Sokak|Sokağı|Sk\.|"
@@ -340,6 +348,7 @@ class StreetAddressRecognizer:
             ("num_words_num", _NUM_WORDS_NUM, 0.6),
             ("intl", _INTL_LIKE, 0.65),
             ("tr", _TR_LIKE, 0.65),
+            ("jp", _JP_LATIN, 0.7),
         ):
             for m in pattern.finditer(text):
                 if not self._plausible(m.group(), shape):

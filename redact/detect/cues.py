@@ -83,12 +83,16 @@ _SIGNOFF = (
     r"atenciosamente|abraços|beijos|cumprimentos|met vriendelijke groet|vriendelijke groeten|"
     r"groeten|groetjes|pozdrawiam|z poważaniem|s pozdravem|с уважением|merci|merci beaucoup|danke|"
     r"vielen dank|gracias|muchas gracias|grazie|grazie mille|obrigado|obrigada|bedankt|dank je|"
-    r"hugs|later|ciao|tschüss|adiós|à plus"
+    r"hugs|later|ciao|tschüss|adiós|à plus|your friend|your sister|your brother|love always|"
+    r"dein|deine|euer|eure|dein freund|deine freundin|tu amiga|tu amigo|ton ami|ton amie|"
+    r"je vriend|je vriendin|tvoja|tvůj|твоя|твой"
 )
 # "Best,\nAnna" (name alone on the next line) or "Cheers, Tom" at the end of a line.
 _SIGNOFF_RE = regex.compile(
     rf"(?im)^[ \t]*(?:{_SIGNOFF})[ \t]*[,.!]?[ \t]*(?:\n[ \t]*|[ \t]+)"
-    rf"(?P<name>(?:{_NAME_WORD})(?:[ \t]+(?:{_NAME_WORD})){{0,2}})[ \t]*[.!]?[ \t]*$"
+    rf"(?P<name>(?:{_NAME_WORD})(?:[ \t]+(?:{_NAME_WORD})){{0,2}})[ \t]*[.!]?[ \t]*"
+    # an emoji or two may close the line ("deine Anna 🌷", "Tom ❤️")
+    rf"(?:[\p{{So}}\p{{Sk}}\u200d\ufe0f]+[ \t]*)?$"
 )
 
 # Code and data: name = "Ada Lovelace", "author": "Ada", user_name='ada', <author>Ada</author>

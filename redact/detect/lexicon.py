@@ -70,7 +70,7 @@ endereço endereco cidade telefone adres telefoon woonplaats miasto ulica adresa
 empfänger absender titular destinatario remitente destinataire expéditeur nacionalidad
 nationalité staatsangehörigkeit geburtsdatum nombre apellido apellidos prénom prenom vorname
 nachname cognome naam voornaam achternaam imię nazwisko имя фамилия отчество адрес телефон город
-дата получатель отправитель nama alamat telepon soyad alıcı pan pani pana panie panu panią
+дата получатель отправитель nama alamat telepon soyad alıcı pana panie panu panią
 """
 
 _PLACEHOLDER_WORDS = "NAME EMAIL PHONE ADDRESS IP CREDIT_CARD IBAN ID URL PERSON LOCATION".split()
