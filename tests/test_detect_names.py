@@ -181,6 +181,23 @@ def test_titles_skip_common_words():
         ("Maria da", ["Maria"]),
         ("shares of Liberty Braves Group rose", []),  # a company, not a person
         ("Thanks, Sarah\nGroup chat rules:", ["Sarah"]),  # a company word on the next line
+        # Vietnamese text: syllables are not given names; a family name heads a name
+        (
+            "Tôi có 3 năm kinh nghiệm làm kế toán tại Hà Nội. Người làm đơn: Nguyễn Văn An",
+            ["Nguyễn Văn An"],
+        ),
+        (
+            "**CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM**\nNgười làm đơn\n**NGUYỄN VĂN AN**",
+            ["NGUYỄN VĂN AN"],
+        ),
+        (
+            "Please email Nguyễn Thị Lan and John Smith.",
+            ["Thị Lan", "John Smith", "Nguyễn Thị Lan"],
+        ),
+        (
+            "nhắn tin chúc mừng sinh nhật chị Hoa là sếp ở công ty, nhắn cho anh Tuấn. mình là Linh",
+            ["Hoa", "Tuấn", "Linh"],
+        ),
     ],
 )
 def test_gazetteer(text, expected):

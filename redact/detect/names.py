@@ -216,6 +216,62 @@ class OrgAsPerson:
         return (s, e) if names else None
 
 
+# Vietnamese: most syllables, folded without their accents, are also given names of the lists
+# ("năm" -> Nam, "làm" -> Lam, "Kinh"), and common nouns are capitalised in titles. In
+# Vietnamese text (by its letters, whatever the record's label) a gazetteer name is a family
+# name from this list and one to three capitalised syllables: "Nguyễn Văn An", "TRẦN THỊ LAN".
+_VI_LETTERS = re.compile(r"[\u1ea0-\u1ef9ăĂđĐơƠưƯ]")
+_VI_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đoàn|Vương|"
+    "Trịnh|Trương|Lâm|Mai|Đinh|Lương|Tạ|Hà|Cao|Tô|Châu|Quách|Thái|Tăng|Kiều|Triệu|Lưu|Tôn|"
+    "Khúc|Lục|Mạc|Ông|Chu|Đàm|Giang|Hứa|Lạc|Nghiêm|Phùng|Quan|Thân|Tiêu|Từ"
+)
+_VI_NAME = regex.compile(
+    rf"(?<![\p{{L}}\p{{M}}])(?:(?:{_VI_SURNAMES})(?:[ \t]\p{{Lu}}\p{{Ll}}[\p{{Ll}}\p{{M}}]*){{1,3}}"
+    rf"|(?:{_VI_SURNAMES.upper()})(?:[ \t]\p{{Lu}}[\p{{Lu}}\p{{M}}]*){{1,3}})(?![\p{{L}}\p{{M}}])"
+)
+# places and streets named after people, or shaped like names
+_VI_NOT_PEOPLE = frozenset(
+    "Hồ Chí Minh|Lê Lợi|Trần Hưng Đạo|Hà Nội|Hà Giang|Hà Tĩnh|Hà Nam|Hà Đông|Cao Bằng|Cao Lãnh|"
+    "Thái Bình|Thái Nguyên|Lâm Đồng|Giang Nam|Quan Hóa|Châu Đốc|Phan Thiết|Phan Rang|Hồ Tây|"
+    "Hoàng Sa|Mai Châu".split("|")
+)
+
+
+# Vietnamese addresses people by kinship or rank before the given name ("chị Hoa", "anh Tuấn",
+# "em Linh", "thầy Minh"), and "mình là Linh" is "I'm Linh".
+_VI_KIN = "anh|chị|em|cô|chú|bác|ông|bà|bạn|cháu|thầy|dì|cậu|mợ|thím|sếp"
+_VI_ADDRESSED = regex.compile(
+    rf"(?<![\p{{L}}\p{{M}}])(?:(?i:{_VI_KIN})|(?:mình|tôi|em|tớ|tui|Mình|Tôi|Em|Tớ) là)[ \t]+"
+    rf"(?P<name>\p{{Lu}}\p{{Ll}}[\p{{Ll}}\p{{M}}]*(?:[ \t]\p{{Lu}}\p{{Ll}}[\p{{Ll}}\p{{M}}]*)?)(?![\p{{L}}\p{{M}}])"
+)
+
+
+def _vietnamese_names(text: str, addressed: bool = False) -> list[Finding]:
+    out = [
+        Finding(m.start(), m.end(), PERSON, "GazetteerNames", 0.7)
+        for m in _VI_NAME.finditer(text)
+        if m.group().title() not in _VI_NOT_PEOPLE
+    ]
+    if addressed:
+        out += [
+            Finding(m.start("name"), m.end("name"), PERSON, "GazetteerNames", 0.65)
+            for m in _VI_ADDRESSED.finditer(text)
+            if m.group("name").title() not in _VI_NOT_PEOPLE
+        ]
+    return out
+
+
+def vietnamese_text(text: str) -> bool:
+    """Whether a message is mostly Vietnamese: 5+ letters only Vietnamese writes, and at
+    least 8% of its letters (a Vietnamese name in English text stays English)."""
+    marks = len(_VI_LETTERS.findall(text))
+    if marks < 5:
+        return False
+    letters = sum(1 for ch in text if ch.isalpha())
+    return marks >= 0.08 * letters
+
+
 class GazetteerNames:
     """Given names from the census list, in any case, plus a following surname."""
 
@@ -229,6 +285,8 @@ class GazetteerNames:
         self._stop = stop_words()
 
     def find(self, text: str, language: str | None = None) -> list[Finding]:
+        if vietnamese_text(text):
+            return _vietnamese_names(text, addressed=True)
         words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
         common = not_names_in(language)
         out: list[Finding] = []
@@ -303,6 +361,8 @@ class GazetteerNames:
             score = 0.75 if full else (0.6 if shape != "lower" else 0.55)
             out.append(Finding(s, words[j][1], PERSON, self.name, score))
             i = j + 1
+        if _VI_LETTERS.search(text):  # "email Nguyễn Thị Lan": a Vietnamese name in other text
+            out.extend(_vietnamese_names(text))
         return out
 
     def _world_name_end(
