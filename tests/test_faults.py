@@ -41,6 +41,20 @@ def head(request):
     return shared_head(request)
 
 
+@contextlib.contextmanager
+def _driver(cmd: list[str], log_path: Path, head):
+    """`redact run` on the head, its output in `log_path`; killed if still running at the end."""
+    with open(log_path, "wb") as log:
+        driver = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **head.job_env()})  # fmt: skip
+    try:
+        yield driver
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+
+
 def _session_of(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat[stat.rindex(")") + 2 :].split()[3])
@@ -54,10 +68,7 @@ def test_killed_detector_worker_is_replaced_and_every_record_lands_once(head, tm
     cmd = [sys.executable, "-m", "redact", "run", "--input", str(src), "--output", str(out),
            "--policy", str(policy), "--address", head.address, "--workers", "2",
            "--operator", "op-fault"]  # fmt: skip
-    with open(log_path, "wb") as log:
-        driver = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  env={**os.environ, **head.job_env()})  # fmt: skip
-    try:
+    with _driver(cmd, log_path, head) as driver:
         first = wait_for(
             lambda: markers(out) if (out / "shards").is_dir() else None, 600, what="a first shard"
         )
@@ -68,10 +79,6 @@ def test_killed_detector_worker_is_replaced_and_every_record_lands_once(head, tm
         os.kill(victim, signal.SIGKILL)
         done_at_kill = {m["shard"] for m in markers(out)}
         rc = driver.wait(timeout=900)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
     log = log_path.read_text(errors="replace")
     assert rc == 0, log[-5000:]
 
@@ -111,10 +118,7 @@ def test_shard_that_keeps_killing_its_worker_fails_the_run_after_the_retries(
            "--policy", str(policy), "--address", head.address, "--workers", "1",
            "--shard-retries", "1", "--operator", "op-poison"]  # fmt: skip
     killed: set[int] = set()
-    with open(log_path, "wb") as log:
-        driver = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  env={**os.environ, **head.job_env()})  # fmt: skip
-    try:
+    with _driver(cmd, log_path, head) as driver:
         deadline = time.monotonic() + 600
         while driver.poll() is None and time.monotonic() < deadline and len(killed) < 6:
             for pid in session_pids(head.proc.pid):
@@ -128,10 +132,6 @@ def test_shard_that_keeps_killing_its_worker_fails_the_run_after_the_retries(
                     killed.add(pid)
             time.sleep(0.02)
         rc = driver.wait(timeout=600)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
     log = log_path.read_text(errors="replace")
     assert rc != 0, f"the run finished after {len(killed)} worker kills:\n{log[-3000:]}"
     assert len(killed) == 2, (killed, log[-3000:])  # the first try and the one retry
