@@ -29,6 +29,8 @@ def names(rule, text: str) -> list[str]:
         # a transcript: two or more speakers at line starts
         ("刘洋：下周一要演示\n张敏：好的\n刘洋：谢谢", ["刘洋", "张敏", "刘洋"]),
         ("此致\n敬礼！\n\n学生：陈静\n（日期）", ["陈静"]),
+        ("周浩是我们部门的同事，他说凌晨在睡觉。", ["周浩"]),
+        ("刘洋：好\n小林：PPT我来准备\n刘洋：行", ["刘洋", "小林", "刘洋"]),
         # a title stays outside the name
         ("王先生明天来开会。", ["王"]),
         ("请把报告发给李老师。", ["李"]),
@@ -55,6 +57,7 @@ def test_chinese_names(text, expected):
         "我来自马来西亚。",  # "from Malaysia"
         "来自黄山的游客",  # a place, not a sender
         "王者：荣耀攻略\n第一章",  # one "speaker" line is a heading, not a transcript
+        "这是我们的产品。王者是我的最爱游戏。",  # a relation word must follow
     ],
 )
 def test_chinese_words_are_not_names(text):

@@ -75,6 +75,9 @@ def names(component, text: str, language: str | None = None) -> list[str]:
         ("Уважаемая Ольга Викторовна!", ["Ольга Викторовна"]),
         ("Tôi tên là: **Nguyễn Minh**", ["Nguyễn Minh"]),
         ('pelanggan = [{"nama": "Agus Wijaya", "telepon": "0813"}]', ["Agus Wijaya"]),
+        # Arabic: a kinship word, then one given name
+        ("رسالة عيد ميلاد لأختي ياسمين بالمصري", ["ياسمين"]),
+        ("اكتب رسالة لصاحبتها سلمى عبد الرحمن", ["سلمى"]),
     ],
 )
 def test_cue_positives(cues, text, expected):
@@ -98,6 +101,7 @@ def test_cue_positives(cues, text, expected):
         "Dirección: Av. Corrientes 1234",
         "Name: string",
         "my name is will power",  # lower case after a strong cue: the word, not the name
+        "أختي الكبيرة تدرس الطب",  # "my big sister studies medicine"
     ],
 )
 def test_cue_negatives(cues, text):

@@ -160,7 +160,7 @@ _TR_LIKE = regex.compile(
 _ADDRESS_WORDS = (
     r"address|addr\.?|adresse|anschrift|wohnadresse|dirección|direccion|domicilio|indirizzo|"
     r"endereço|endereco|morada|adres|adresa|adresim|адрес|地址|住址|收货地址|住所|주소|địa chỉ|"
-    r"العنوان|عنواني|पता|כתובת"
+    r"العنوان|عنواني|وعنواني|पता|כתובת"
 )
 _ADDRESS_FIELD = regex.compile(
     r"(?i)(?<![\p{L}\-])(?<!(?:e-?mail|ip|mac|web|wallet|memory|server|return|bitcoin|ipv[46]|"
@@ -185,7 +185,7 @@ _NOT_ADDRESS_VALUE = regex.compile(
     r"[=<>{}\[\]`\\]|\w\("
 )
 # An address value has parts ("street, city") or is written in CJK, where parts have no commas.
-_PARTS_OR_CJK = regex.compile(r"\S,[ \t]*\S|[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]")
+_PARTS_OR_CJK = regex.compile(r"\S[,،][ \t]*\S|[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]")
 _LETTERS = regex.compile(r"\p{L}")
 
 

@@ -74,7 +74,16 @@ _ZH_TITLED = re.compile(
 )
 # A meeting transcript or chat log: "刘洋：下周一要给客户演示" at the start of two or more lines
 # with different speakers (one such line may be a heading: "王者：..." is a game title).
-_ZH_SPEAKER = re.compile(rf"(?m)^[ \t]*(?P<name>{_ZH_NAME})[ \t]*[:：](?=[^\n])")
+# Nicknames of a surname ("小林", "老王", "阿陈") count there too.
+_ZH_SPEAKER = re.compile(
+    rf"(?m)^[ \t]*(?P<name>[小老阿]{_ZH_SURNAME}(?=[ \t]*[:：])|{_ZH_NAME})[ \t]*[:：](?=[^\n])"
+)
+# "周浩是我们部门的同事": a name introduced by its relation to the writer
+_ZH_RELATION = re.compile(
+    rf"(?:^|(?<=[\s，,。.！!？?：:、]))(?P<name>{_ZH_NAME})是(?:我|我们|我的|我们的)"
+    r"(?:[\u4e00-\u9fff]{1,4}的)?(?:同事|朋友|同学|老师|领导|经理|老板|上司|室友|邻居|男朋友|"
+    r"女朋友|丈夫|妻子|老公|老婆|客户|导师|学生|下属|表哥|表姐|堂哥|堂姐)"
+)
 _ZH_SIGNOFF = r"此致|敬礼|此致敬礼|谢谢|祝好|顺祝商祺|祝工作顺利|祝一切顺利|敬上|謝謝"
 _ZH_SIGNED = re.compile(
     rf"(?m)^[ \t]*(?:{_ZH_SIGNOFF})[ \t，,！!。]*\n(?:[ \t]*(?:{_ZH_SIGNOFF})[ \t，,！!。]*\n)?"
@@ -126,6 +135,7 @@ class ChineseNames:
             (_ZH_I_AM, 0.75),
             (_ZH_TITLED, 0.75),
             (_ZH_SIGNED, 0.8),
+            (_ZH_RELATION, 0.75),
         ):
             for m in pattern.finditer(text):
                 group = "sender" if pattern is _ZH_CUED and m.group("sender") else "name"

@@ -51,6 +51,15 @@ _STRONG = (
     r"الأستاذ|الأستاذة|الاستاذ|الاستاذة|الأستاذة/|السيد|السيدة|الدكتور|الدكتورة|المهندس|المهندسة|"
     r"श्री|श्रीमती|सुश्री|डॉ\."
 )
+# Arabic: "my sister Yasmin", "to her friend Salma": a kinship word, then one given name
+# (a word with the article, "أختي الكبيرة", "my big sister", is not one).
+_AR_KIN = regex.compile(
+    r"(?<![\p{L}])(?:ل|ول|و)?(?:أختي|اختي|أخي|اخي|أخويا|صديقتي|صديقي|صاحبتي|صاحبي|لصاحبتها|صاحبتها|"
+    r"صاحبه|زوجي|زوجتي|ابني|ابنتي|بنتي|أمي|أبي|خالتي|عمتي|خالي|عمي|جدتي|جدي|زميلي|زميلتي|أختك|أخوك)"
+    r"[ \t]+(?P<name>(?!ال)\p{Arabic}{2,})(?![\p{L}])"
+)
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+_AR_KIN_NOT = frozenset("هي هو في من على عن كان كانت اللي الي عايزة عايز جدا اسمها اسمه".split())
 _WEAK = (
     r"i'm|i’m|i am|im|this is|it's|it’s|here is|dear|hi|hello|hey|hiya|greetings|good morning|"
     r"good afternoon|good evening|thanks|thank you|bye|see you|talk soon|welcome|congratulations|"
@@ -231,6 +240,10 @@ class ContextCueNames:
             span = self._accept_words(text, m.start("name"), m.group("name"), strong, language)
             if span:
                 out.append(Finding(span[0], span[1], PERSON, self.name, 0.85 if strong else 0.7))
+        if _ARABIC_LETTER.search(text):
+            for m in _AR_KIN.finditer(text):
+                if m.group("name") not in _AR_KIN_NOT:
+                    out.append(Finding(m.start("name"), m.end("name"), PERSON, "KinshipNames", 0.7))
         for cue in _LABEL.finditer(text):
             m = regex.match(_NAME_SEQ, text[cue.end() : cue.end() + 80])
             if m:
