@@ -164,4 +164,4 @@ def test_container_file_bakes_the_package_and_models_for_this_ray():
     text = (DEPLOY / "Containerfile").read_text()
     base = re.search(r"^ARG RAY_IMAGE=(\S+)", text, flags=re.M).group(1)
     assert base.startswith(f"rayproject/ray:{ray.__version__}-py311")
-    assert "pip install --no-cache-dir ." in text and "load_ner(m, p)" in text
+    assert "pip install --no-cache-dir ." in text and "redact.detect.engine import preload" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from policies.model import load_policy, parse_policy
-from redact.detect.engine import Detector, ner_components
+from redact.detect.engine import Detector, ner_components, preload
 from redact.errors import RecordError, UsageError
 from redact.records import ENTITY_TYPES, PERSON, Message, Record
 from redact.replace.placeholders import redact_conversation
@@ -55,6 +55,17 @@ def test_missing_model_stops_at_start_not_at_first_record():
     bad = parse_policy(data)
     with pytest.raises(UsageError, match="de_no_such_model.*languages.ner_models.German"):
         Detector(bad)
+
+
+def test_preload_names_the_policy_file_of_a_missing_model(tmp_path):
+    import yaml
+
+    data = load_policy().model_dump(mode="json")
+    data["languages"]["ner_models"] = {"German": "de_no_such_model"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(UsageError, match="de_no_such_model.*bad.yaml: languages.ner_models.German"):
+        preload([str(path)])
 
 
 def test_escaped_line_breaks_separate_words_and_keep_offsets(detector):

@@ -143,6 +143,17 @@ def load_ner(model: str, where: str, pattern_cache: dict[str, int] | None = None
     return nlp
 
 
+def preload(policy_paths: Sequence[str]) -> None:
+    """Load every spaCy package the policies name, as a worker would: a missing package fails
+    here (at install or image build, not in a run), and the regex cache gets filled, so the
+    first run on this machine does not compile spaCy's French tokenizer pattern."""
+    from policies.model import load_policy
+
+    for path in policy_paths:
+        for lang, model in load_policy(path).languages.ner_models.items():
+            load_ner(model, f"{path}: languages.ner_models.{lang}")
+
+
 @dataclass(slots=True)
 class _Task:
     """One message whose findings are not cached yet."""
