@@ -207,11 +207,13 @@ _JA_NOT_SELF = frozenset(
 )
 
 
+_JA_NOT_NAMES = _JA_NOT_SELF | _JA_WORDS
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30fa]")
 
 
 class JapaneseNames:
-    """Japanese names before honorifics and in self-introductions (text with kana only)."""
+    """Japanese names in form fields, and (in text with kana) before honorifics and job titles
+    and in self-introductions."""
 
     name = "JapaneseNames"
 
@@ -219,7 +221,7 @@ class JapaneseNames:
         out = [
             Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.8)
             for m in _JA_LABELED.finditer(text)
-            if m.group("name") not in _JA_NOT_SELF | _JA_WORDS
+            if m.group("name") not in _JA_NOT_NAMES
         ]
         if not _KANA.search(text):
             return out  # Chinese: "这位先生" is not a name before an honorific
@@ -233,7 +235,7 @@ class JapaneseNames:
                 out.append(Finding(m.start("name"), m.end("name"), PERSON, self.name, 0.75))
         for m in _JA_SELF.finditer(text):
             group = "name" if m.group("name") else "name2"
-            if m.group(group) not in _JA_NOT_SELF | _JA_WORDS:
+            if m.group(group) not in _JA_NOT_NAMES:
                 out.append(Finding(m.start(group), m.end(group), PERSON, self.name, 0.8))
         unique = {(f.start, f.end): f for f in sorted(out, key=lambda f: f.score)}
         return sorted(unique.values(), key=lambda f: f.start)

@@ -262,10 +262,12 @@ def _vietnamese_names(text: str, addressed: bool = False) -> list[Finding]:
     return out
 
 
-def vietnamese_text(text: str) -> bool:
-    """Whether a message is mostly Vietnamese: 5+ letters only Vietnamese writes, and at
-    least 8% of its letters (a Vietnamese name in English text stays English)."""
-    marks = len(_VI_LETTERS.findall(text))
+def vietnamese_text(text: str, marks: int | None = None) -> bool:
+    """Whether a message is mostly Vietnamese: 5+ letters only Vietnamese writes (`marks`,
+    counted here when not given), and at least 8% of its letters (a Vietnamese name in
+    English text stays English)."""
+    if marks is None:
+        marks = len(_VI_LETTERS.findall(text))
     if marks < 5:
         return False
     letters = sum(1 for ch in text if ch.isalpha())
@@ -285,7 +287,8 @@ class GazetteerNames:
         self._stop = stop_words()
 
     def find(self, text: str, language: str | None = None) -> list[Finding]:
-        if vietnamese_text(text):
+        vi_marks = len(_VI_LETTERS.findall(text))  # one scan for both uses below
+        if vietnamese_text(text, vi_marks):
             return _vietnamese_names(text, addressed=True)
         words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
         common = not_names_in(language)
@@ -361,7 +364,7 @@ class GazetteerNames:
             score = 0.75 if full else (0.6 if shape != "lower" else 0.55)
             out.append(Finding(s, words[j][1], PERSON, self.name, score))
             i = j + 1
-        if _VI_LETTERS.search(text):  # "email Nguyễn Thị Lan": a Vietnamese name in other text
+        if vi_marks:  # "email Nguyễn Thị Lan": a Vietnamese name in other text
             out.extend(_vietnamese_names(text))
         return out
 

@@ -116,6 +116,7 @@ def _store(path: Path, pattern: str, flags: int) -> re.Pattern:
     compiled = _build(pattern, flags, meta, code)
     body = array("I", code).tobytes()
     meta["sha256"] = hashlib.sha256(body).hexdigest()
+    tmp = None
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Several workers may compile the same pattern at once: each writes its own temporary
@@ -127,8 +128,9 @@ def _store(path: Path, pattern: str, flags: int) -> re.Pattern:
         os.replace(tmp, path)
     except OSError as err:
         log.info("regex cache not written to %s (%s); compiling each time", path.parent, err)
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return compiled
 
 
@@ -139,10 +141,14 @@ def _cached(pattern: str, flags: int, directory: Path) -> tuple[re.Pattern, bool
     return (found, True) if found is not None else (_store(path, pattern, flags), False)
 
 
+def _cacheable(pattern: object, flags: int) -> bool:
+    return _SUPPORTED and isinstance(pattern, str) and not flags & re.DEBUG
+
+
 def compile_cached(pattern: str, flags: int = 0, cache_dir: Path | None = None) -> re.Pattern:
     """`re.compile(pattern, flags)`, reusing the compiled code kept in `cache_dir`."""
     flags = int(flags)
-    if not _SUPPORTED or flags & re.DEBUG:
+    if not _cacheable(pattern, flags):
         return re.compile(pattern, flags)
     return _cached(pattern, flags, cache_dir or default_cache_dir())[0]
 
@@ -160,9 +166,7 @@ def large_patterns_cached(cache_dir: Path | None = None) -> Iterator[dict[str, i
 
     def compile_maybe_cached(pattern, flags=0):
         flags = int(flags)
-        if not (_SUPPORTED and isinstance(pattern, str) and len(pattern) >= MIN_CHARS):
-            return original(pattern, flags)
-        if flags & re.DEBUG:
+        if not (_cacheable(pattern, flags) and len(pattern) >= MIN_CHARS):
             return original(pattern, flags)
         compiled, hit = _cached(pattern, flags, directory)
         counts["hits" if hit else "misses"] += 1

@@ -386,15 +386,21 @@ def _reconcile_finished(store: Storage, previous: dict[str, Any]) -> dict[str, A
     return manifest
 
 
-def _worker_usage_error(err: BaseException) -> str | None:
-    """The message of a `UsageError` raised inside a Ray worker, if that is what failed."""
+def _causes(err: BaseException | None):
+    """`err` and the errors behind it (cause, context, Ray's `cause`), each once."""
     seen: set[int] = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
-        m = re.search(r"redact\.errors\.UsageError: (.+)", str(err))
+        yield err
+        err = err.__cause__ or err.__context__ or getattr(err, "cause", None)
+
+
+def _worker_usage_error(err: BaseException) -> str | None:
+    """The message of a `UsageError` raised inside a Ray worker, if that is what failed."""
+    for e in _causes(err):
+        m = re.search(r"redact\.errors\.UsageError: (.+)", str(e))
         if m:
             return m.group(1).strip()
-        err = err.__cause__ or err.__context__ or getattr(err, "cause", None)
     return None
 
 
@@ -403,13 +409,9 @@ _DEATHS = ("ActorDiedError", "WorkerCrashedError", "OutOfMemoryError", "ActorUna
 
 def _worker_died(err: BaseException) -> bool:
     """Whether Ray gave up on a shard because its worker process kept dying."""
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if type(err).__name__ in _DEATHS or any(d in str(err) for d in _DEATHS):
-            return True
-        err = err.__cause__ or err.__context__ or getattr(err, "cause", None)
-    return False
+    return any(
+        type(e).__name__ in _DEATHS or any(d in str(e) for d in _DEATHS) for e in _causes(err)
+    )
 
 
 def _first_line(err: BaseException) -> str:
